@@ -1,0 +1,7 @@
+"""RNN cells with the TF1 ``RNNCell`` contract and variable layouts."""
+
+from tf_lstm.cells.base import RNNCell
+from tf_lstm.cells.basic_lstm import BasicLSTMCell, LSTMStateTuple, lstm_step
+from tf_lstm.cells.basic_rnn import BasicRNNCell
+from tf_lstm.cells.gru import GRUCell
+from tf_lstm.cells.multi_rnn import MultiRNNCell

@@ -1,0 +1,91 @@
+"""TF1 ``BasicLSTMCell``: same variables, same gate order, same numbers."""
+
+import collections
+
+import tensorflow as tf
+
+from tf_lstm.cells import base
+
+
+class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
+  """LSTM state: cell ``c`` and hidden ``h``, each ``[batch, num_units]``."""
+  __slots__ = ()
+
+
+def lstm_step(inputs, c, h, kernel, bias, forget_bias, activation=tf.tanh):
+  """One step of the TF1 basic LSTM (no peepholes, no clipping).
+
+      [i, j, f, o] = split([x, h] @ kernel + bias, 4)
+      c' = c * sigmoid(f + forget_bias) + sigmoid(i) * act(j)
+      h' = act(c') * sigmoid(o)
+
+  Args:
+    inputs: ``[batch, input_depth]``.
+    c, h: ``[batch, num_units]``.
+    kernel: ``[input_depth + num_units, 4 * num_units]`` (input rows first).
+    bias: ``[4 * num_units]``.
+  Returns:
+    ``(c', h')``.
+  """
+  gates = tf.matmul(tf.concat([inputs, h], 1), kernel) + bias
+  return lstm_gates_to_state(gates, c, forget_bias, activation)
+
+
+def lstm_gates_to_state(gates, c, forget_bias, activation=tf.tanh):
+  """The element-wise half of ``lstm_step`` from pre-activations ``[B, 4N]``."""
+  i, j, f, o = tf.split(gates, 4, axis=1)
+  new_c = c * tf.sigmoid(f + forget_bias) + tf.sigmoid(i) * activation(j)
+  new_h = activation(new_c) * tf.sigmoid(o)
+  return new_c, new_h
+
+
+class BasicLSTMCell(base.RNNCell):
+  """Port of ``tf.compat.v1.nn.rnn_cell.BasicLSTMCell``.
+
+  Variables (TF1 layout, loadable from TF1 checkpoints as they are):
+    ``kernel`` ``[input_depth + num_units, 4 * num_units]``, gate order
+    i, j, f, o; ``bias`` ``[4 * num_units]`` (zeros); ``forget_bias`` is added
+    at run time, never stored.
+
+  Example:
+    cell = BasicLSTMCell(128)
+    state = cell.zero_state(32, tf.float32)
+    out, state = cell(tf.zeros([32, 28]), state)   # out: [32, 128]
+  """
+
+  def __init__(self, num_units, forget_bias=1.0, activation=tf.tanh,
+               input_depth=None, name="basic_lstm_cell"):
+    if int(num_units) <= 0:
+      raise ValueError(f"num_units must be positive, got {num_units}")
+    self._num_units = int(num_units)
+    self._forget_bias = float(forget_bias)
+    self._activation = activation
+    super().__init__(input_depth=input_depth, name=name)
+
+  @property
+  def num_units(self):
+    return self._num_units
+
+  @property
+  def forget_bias(self):
+    return self._forget_bias
+
+  @property
+  def state_size(self):
+    return LSTMStateTuple(self._num_units, self._num_units)
+
+  @property
+  def output_size(self):
+    return self._num_units
+
+  def _create_variables(self, input_depth):
+    n = self._num_units
+    self.kernel = tf.Variable(
+        base.glorot_uniform([input_depth + n, 4 * n]), name="kernel")
+    self.bias = tf.Variable(tf.zeros([4 * n]), name="bias")
+
+  def _step(self, inputs, state):
+    c, h = state
+    new_c, new_h = lstm_step(inputs, c, h, self.kernel, self.bias,
+                             self._forget_bias, self._activation)
+    return new_h, LSTMStateTuple(new_c, new_h)

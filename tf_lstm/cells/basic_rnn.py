@@ -1,0 +1,42 @@
+"""TF1 ``BasicRNNCell``: ``h' = act([x, h] @ kernel + bias)``."""
+
+import tensorflow as tf
+
+from tf_lstm.cells import base
+
+
+class BasicRNNCell(base.RNNCell):
+  """Port of ``tf.compat.v1.nn.rnn_cell.BasicRNNCell``.
+
+  Variables: ``kernel`` ``[input_depth + num_units, num_units]``,
+  ``bias`` ``[num_units]``. The state is the output, ``[batch, num_units]``.
+  """
+
+  def __init__(self, num_units, activation=tf.tanh, input_depth=None,
+               name="basic_rnn_cell"):
+    if int(num_units) <= 0:
+      raise ValueError(f"num_units must be positive, got {num_units}")
+    self._num_units = int(num_units)
+    self._activation = activation
+    super().__init__(input_depth=input_depth, name=name)
+
+  @property
+  def num_units(self):
+    return self._num_units
+
+  @property
+  def state_size(self):
+    return self._num_units
+
+  @property
+  def output_size(self):
+    return self._num_units
+
+  def _create_variables(self, input_depth):
+    n = self._num_units
+    self.kernel = tf.Variable(base.glorot_uniform([input_depth + n, n]), name="kernel")
+    self.bias = tf.Variable(tf.zeros([n]), name="bias")
+
+  def _step(self, inputs, state):
+    out = self._activation(tf.matmul(tf.concat([inputs, state], 1), self.kernel) + self.bias)
+    return out, out

@@ -1,0 +1,57 @@
+"""TF1 ``GRUCell`` with its variable layout (``gates/*``, ``candidate/*``)."""
+
+import tensorflow as tf
+
+from tf_lstm.cells import base
+
+
+class GRUCell(base.RNNCell):
+  """Port of ``tf.compat.v1.nn.rnn_cell.GRUCell``.
+
+      [r, u] = sigmoid([x, h] @ gates/kernel + gates/bias)      (r first)
+      c = act([x, r * h] @ candidate/kernel + candidate/bias)
+      h' = u * h + (1 - u) * c
+
+  Variables: ``gates/kernel`` ``[D + N, 2N]``, ``gates/bias`` ``[2N]`` (ones),
+  ``candidate/kernel`` ``[D + N, N]``, ``candidate/bias`` ``[N]`` (zeros).
+  """
+
+  def __init__(self, num_units, activation=tf.tanh, input_depth=None, name="gru_cell"):
+    if int(num_units) <= 0:
+      raise ValueError(f"num_units must be positive, got {num_units}")
+    self._num_units = int(num_units)
+    self._activation = activation
+    super().__init__(input_depth=input_depth, name=name)
+
+  @property
+  def num_units(self):
+    return self._num_units
+
+  @property
+  def state_size(self):
+    return self._num_units
+
+  @property
+  def output_size(self):
+    return self._num_units
+
+  def _create_variables(self, input_depth):
+    n = self._num_units
+    with tf.name_scope("gates"):
+      self.gates_kernel = tf.Variable(
+          base.glorot_uniform([input_depth + n, 2 * n]), name="kernel")
+      self.gates_bias = tf.Variable(tf.ones([2 * n]), name="bias")
+    with tf.name_scope("candidate"):
+      self.candidate_kernel = tf.Variable(
+          base.glorot_uniform([input_depth + n, n]), name="kernel")
+      self.candidate_bias = tf.Variable(tf.zeros([n]), name="bias")
+
+  def _step(self, inputs, state):
+    gates = tf.sigmoid(
+        tf.matmul(tf.concat([inputs, state], 1), self.gates_kernel) + self.gates_bias)
+    r, u = tf.split(gates, 2, axis=1)
+    c = self._activation(
+        tf.matmul(tf.concat([inputs, r * state], 1), self.candidate_kernel)
+        + self.candidate_bias)
+    new_h = u * state + (1 - u) * c
+    return new_h, new_h

@@ -1,0 +1,48 @@
+"""TF1 ``MultiRNNCell``: a stack of cells, each feeding the next."""
+
+import tensorflow as tf
+
+from tf_lstm.cells import base
+
+
+class MultiRNNCell(base.RNNCell):
+  """Port of ``tf.compat.v1.nn.rnn_cell.MultiRNNCell`` (tuple state).
+
+  The state is a tuple with one entry per layer; layer ``k``'s output is
+  layer ``k + 1``'s input and the last layer's output is the cell output.
+  """
+
+  def __init__(self, cells, input_depth=None, name="multi_rnn_cell"):
+    cells = list(cells)
+    if not cells:
+      raise ValueError("MultiRNNCell needs at least one cell")
+    if len({id(c) for c in cells}) != len(cells):
+      raise ValueError("MultiRNNCell got the same cell object twice; "
+                       "create one cell per layer")
+    self.cells = cells
+    super().__init__(input_depth=input_depth, name=name)
+
+  @property
+  def state_size(self):
+    return tuple(c.state_size for c in self.cells)
+
+  @property
+  def output_size(self):
+    return self.cells[-1].output_size
+
+  def _create_variables(self, input_depth):
+    depth = input_depth
+    for cell in self.cells:
+      cell.build(depth)
+      depth = cell.output_size
+
+  def _step(self, inputs, state):
+    if len(state) != len(self.cells):
+      raise ValueError(f"{self.name}: expected a state tuple of {len(self.cells)} "
+                       f"entries, got {len(state)}")
+    new_states = []
+    out = inputs
+    for cell, s in zip(self.cells, state):
+      out, s = cell(out, s)
+      new_states.append(s)
+    return out, tuple(new_states)

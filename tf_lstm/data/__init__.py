@@ -1,0 +1,3 @@
+"""Data sources and tf.data pipelines."""
+
+from tf_lstm.data.idx import DataError

@@ -1,0 +1,68 @@
+"""Row-by-row image classification: MNIST and Fashion-MNIST.
+
+Each 28x28 image is a sequence of 28 rows of 28 pixels scaled to [0, 1].
+"""
+
+import tensorflow as tf
+
+from tf_lstm import models
+from tf_lstm.data import images as image_data
+from tf_lstm.tasks import base
+
+HEIGHT = WIDTH = 28
+
+
+def scale(images_uint8):
+  """uint8 ``[B, 28, 28]`` -> float32 in [0, 1]."""
+  return tf.cast(images_uint8, tf.float32) / 255.0
+
+
+def random_shift(images, max_shift):
+  """Translates each image by up to ``max_shift`` pixels (zero fill), ``[B, H, W]``."""
+  pad = tf.pad(images, [[0, 0], [max_shift, max_shift], [max_shift, max_shift]])
+  batch = tf.shape(images)[0]
+  offsets = tf.random.uniform([batch, 2], 0, 2 * max_shift + 1, dtype=tf.int32)
+  rows = offsets[:, :1] + tf.range(HEIGHT)[None, :]
+  cols = offsets[:, 1:] + tf.range(WIDTH)[None, :]
+  shifted = tf.gather(pad, rows, axis=1, batch_dims=1)
+  return tf.gather(shifted, cols, axis=2, batch_dims=1)
+
+
+class ImageTask(base.Task):
+  """``name`` is also the tfds name used when no ``--data_dir`` is given."""
+
+  num_classes = image_data.NUM_CLASSES
+
+  def __init__(self, name):
+    self.name = name
+
+  def load(self, data_dir):
+    return image_data.load(self.name, data_dir)
+
+  def train_arrays(self, data):
+    return data.train_images, data.train_labels
+
+  def eval_arrays(self, data):
+    return data.test_images, data.test_labels
+
+  def train_transform(self, augment_shift=0):
+    def transform(images, labels):
+      images = scale(images)
+      if augment_shift:
+        images = random_shift(images, augment_shift)
+      return images, labels
+    return transform
+
+  def eval_transform(self):
+    return lambda images, labels: (scale(images), labels)
+
+  def build_model(self, model_config):
+    cell = models.make_cell(model_config.cell, model_config.num_units,
+                            model_config.num_layers, model_config.forget_bias)
+    return models.SequenceClassifier(
+        cell, self.num_classes, input_depth=WIDTH,
+        input_projection=model_config.input_projection, pooling=model_config.pooling)
+
+  def serving_module(self, model):
+    from tf_lstm.export import image_serving  # Only exports need it.
+    return image_serving.ImageServing(model)

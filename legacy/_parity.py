@@ -14,7 +14,7 @@ import _compat  # noqa: F401  (must precede tensorflow: sets TF_USE_LEGACY_KERAS
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-CELLS = ("lstm", "rnn", "gru")
+CELLS = ("lstm", "rnn", "gru", "lstm_full")
 OPTIMIZERS = ("adam", "sgd")
 
 
@@ -22,7 +22,8 @@ def add_model_flags(parser, num_layers=1, num_units=128, learning_rate=0.001):
   """Flags that select the model variant (defaults = the TF1 original)."""
   parser.add_argument("--cell", choices=CELLS, default="lstm",
                       help="RNN cell: lstm=BasicLSTMCell, rnn=BasicRNNCell, "
-                      "gru=GRUCell (parity variants; original: lstm)")
+                      "gru=GRUCell, lstm_full=LSTMCell with peepholes and a "
+                      "num_units projection (parity variants; original: lstm)")
   parser.add_argument("--num_layers", type=int, default=num_layers,
                       help=">1 stacks cells in MultiRNNCell")
   parser.add_argument("--num_units", type=int, default=num_units,
@@ -58,6 +59,9 @@ def make_cell(rnn, cell, num_units, num_layers, forget_bias=1.0):
       return rnn.BasicRNNCell(num_units)
     if cell == "gru":
       return rnn.GRUCell(num_units)
+    if cell == "lstm_full":  # a square projection keeps the head [N, 10]
+      return rnn.LSTMCell(num_units, use_peepholes=True, num_proj=num_units,
+                          forget_bias=forget_bias)
     raise ValueError("unknown cell %r" % cell)
   if num_layers > 1:
     return rnn.MultiRNNCell([one_cell() for _ in range(num_layers)])

@@ -17,6 +17,18 @@ class ModelConfig:
   forget_bias: float = 1.0
   input_projection: int = 0
   pooling: str = "last"
+  # Text tasks (imdb, conll_*): ids 0/1 are padding/unknown, words take 2...
+  vocab_size: int = 20000
+  embedding_dim: int = 128
+  max_length: int = 256          # tokens kept per text (imdb: the last ones)
+  bidirectional: bool = False
+  char_features: int = 0         # conll: char-CNN filters per word (0: none)
+  # Cell options (tf_lstm.models.factory.OPTIONS); the defaults mean "off".
+  use_peepholes: bool = False    # lstm_full
+  cell_clip: float = 0.0         # lstm_full, 0: no clip
+  num_proj: int = 0              # lstm_full, 0: no projection
+  proj_clip: float = 0.0         # lstm_full, 0: no clip
+  binary_scale: str = "glorot"   # binary_lstm: magnitude of the binary kernel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,7 +38,8 @@ class TrainConfig:
   learning_rate: float = 1e-3
   lr_schedule: str = "constant"
   batch_size: int = 128
-  train_steps: int = 1000
+  train_steps: int = 0           # 0: derived from epochs
+  epochs: float = 1.0
   eval_every: int = 0            # 0: evaluate at the end only
   checkpoint_every: int = 200
   log_every: int = 50

@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from tf_lstm import fused as fused_lib
+
 
 def _as_step_list(inputs):
   """A list of ``[batch, depth]`` tensors from a list or a ``[B, T, D]`` tensor."""
@@ -25,7 +27,8 @@ def _as_step_list(inputs):
   return tf.unstack(inputs, axis=1)
 
 
-def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None):
+def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None,
+               fused=True):
   """Unrolls ``cell`` over ``inputs`` with a Python loop (TF1 ``static_rnn``).
 
   Traced inside ``tf.function`` this builds one graph node per step, exactly
@@ -39,10 +42,17 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
     dtype: dtype of the zero state (default: the inputs' dtype).
     sequence_length: optional ``[batch]`` int lengths: outputs at
       ``t >= length`` are zero and the state stops updating there.
+    fused: with ``True`` (the default) a ``BasicLSTMCell`` or a
+      ``MultiRNNCell`` of them, without ``sequence_length``, is unrolled by
+      ``tf_lstm.fused.static_lstm``: the same function and variables, computed
+      layer by layer with the input products hoisted out of the loop (faster);
+      ``False`` always runs the step-by-step loop below (the reference).
   Returns:
     ``(outputs, final_state)``: a length-T list of ``[batch, output_size]``
     tensors and the state after the last (valid) step.
   """
+  if fused and sequence_length is None and fused_lib.lstm_layers(cell) is not None:
+    return _fused_static_rnn(cell, inputs, initial_state, dtype)
   steps = _as_step_list(inputs)
   if initial_state is None:
     batch = tf.shape(steps[0])[0]
@@ -65,3 +75,14 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
     outputs.append(out)
     state = new_state
   return outputs, state
+
+
+def _fused_static_rnn(cell, inputs, initial_state, dtype):
+  if isinstance(inputs, (list, tuple)):
+    time_major = tf.stack(_as_step_list(inputs), axis=0)
+  else:
+    _as_step_list(inputs)   # validates the shape
+    time_major = tf.transpose(inputs, [1, 0, 2])
+  if initial_state is None:
+    initial_state = cell.zero_state(tf.shape(time_major)[1], dtype or time_major.dtype)
+  return fused_lib.static_lstm(cell, time_major, initial_state)

@@ -23,7 +23,10 @@ def cosine(total_steps, final_fraction=0.0):
 
 
 def epoch_decay(steps_per_epoch, decay, start_epoch):
-  """``decay ** max(epoch - start_epoch + 1, 0)``, epochs counted from 1 (PTB)."""
+  """``decay ** max(epoch - start_epoch, 0)``, epochs counted from 1.
+
+  Constant through epoch ``start_epoch`` (PTB's ``max_epoch``), then decays.
+  """
   def schedule(step):
     epoch = tf.cast(step, tf.float32) // float(steps_per_epoch) + 1.0
     return tf.pow(float(decay), tf.maximum(epoch - float(start_epoch), 0.0))

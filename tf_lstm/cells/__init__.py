@@ -3,5 +3,8 @@
 from tf_lstm.cells.base import RNNCell
 from tf_lstm.cells.basic_lstm import BasicLSTMCell, LSTMStateTuple, lstm_step
 from tf_lstm.cells.basic_rnn import BasicRNNCell
+from tf_lstm.cells.binary_lstm import BinaryLSTMCell
+from tf_lstm.cells.gflstm import GFLSTMCell
 from tf_lstm.cells.gru import GRUCell
+from tf_lstm.cells.lstm import LSTMCell
 from tf_lstm.cells.multi_rnn import MultiRNNCell

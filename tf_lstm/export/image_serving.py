@@ -6,7 +6,9 @@
 ``predict_uint8``: ``images`` uint8 ``[None, 28, 28]`` raw pixels, scaled
 inside the graph; same outputs.
 Float inputs outside [0, 1] are clipped to it; NaN or Inf is rejected with
-an ``InvalidArgumentError`` ("images must be finite").
+an ``InvalidArgumentError`` ("images must be finite").  A tensor of another
+shape is rejected in the graph ("... is not compatible with expected shape
+[?,28,28]"), since the loaded signature itself does not check shapes.
 """
 
 import tensorflow as tf
@@ -29,14 +31,32 @@ class ImageServing(tf.Module):
         "logits": logits,
     }
 
+  @staticmethod
+  def _check_shape(images):
+    # Signatures of a loaded SavedModel (and TF Serving) do not enforce the
+    # declared shape; EnsureShape fails at run time with the expected shape.
+    return tf.ensure_shape(images, SHAPE, name="check_images_shape")
+
   @tf.function(input_signature=[tf.TensorSpec(SHAPE, tf.float32, name="images")])
   def serve_float(self, images):
+    images = self._check_shape(images)
     images = tf.debugging.assert_all_finite(images, "images must be finite")
     return self._outputs(tf.clip_by_value(images, 0.0, 1.0))
 
   @tf.function(input_signature=[tf.TensorSpec(SHAPE, tf.uint8, name="images")])
   def serve_uint8(self, images):
+    images = self._check_shape(images)
     return self._outputs(tf.cast(images, tf.float32) / 255.0)
 
   def signatures(self):
     return {"serving_default": self.serve_float, "predict_uint8": self.serve_uint8}
+
+  def tflite_function(self):
+    """``serving_default`` without the run-time checks, for the TFLite model.
+
+    TFLite has no ``CheckNumerics`` builtin and its interpreter checks input
+    shapes itself, so NaN is not rejected there (it is still clipped).
+    """
+    fn = tf.function(lambda images: self._outputs(tf.clip_by_value(images, 0.0, 1.0)),
+                     input_signature=[tf.TensorSpec(SHAPE, tf.float32, name="images")])
+    return fn.get_concrete_function()

@@ -46,9 +46,10 @@ class SequenceClassifier(tf.Module):
 
   def features(self, images):
     """The ``[batch, output_size]`` vector the head reads."""
-    steps = tf.unstack(images, axis=1)
+    steps = images   # [B, T, D]: static_rnn unstacks it (or runs its fused path)
     if self.projection_kernel is not None:
-      steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias for x in steps]
+      steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias
+               for x in tf.unstack(images, axis=1)]
     outputs, _ = rnn.static_rnn(self.cell, steps, dtype=images.dtype)
     if self.pooling == "mean":
       return tf.add_n(outputs) / float(len(outputs))

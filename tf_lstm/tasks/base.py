@@ -1,5 +1,7 @@
 """What every task provides to the training loop and the exporter."""
 
+from tf_lstm import losses
+
 
 class Task:
   """A data set plus the model that learns it.
@@ -10,6 +12,12 @@ class Task:
   them to ``(inputs, labels)``; ``build_model(model_config)`` returns a
   ``tf.Module`` mapping inputs to logits; ``serving_module(model)`` returns
   the ``tf.Module`` whose signatures are exported.
+
+  Optional hooks (defaults suit a classifier): ``prepare(data, config)`` runs
+  after ``load`` and may read ``config.model_dir`` (nothing is written
+  there before ``save_assets(model_dir)``, which runs once the run's config
+  is checked); ``loss_terms(logits, labels) -> (loss_sum, correct, count)``;
+  ``extra_metrics(model, eval_dataset) -> {name: value}`` for results.json.
   """
 
   name = None
@@ -17,6 +25,20 @@ class Task:
 
   def load(self, data_dir):
     raise NotImplementedError
+
+  def prepare(self, data, config):
+    del config
+    return data
+
+  def save_assets(self, model_dir):
+    del model_dir
+
+  def loss_terms(self, logits, labels):
+    return losses.classification_terms(logits, labels)
+
+  def extra_metrics(self, model, eval_dataset):
+    del model, eval_dataset
+    return {}
 
   def build_model(self, model_config):
     raise NotImplementedError

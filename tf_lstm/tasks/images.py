@@ -17,11 +17,14 @@ def scale(images_uint8):
   return tf.cast(images_uint8, tf.float32) / 255.0
 
 
-def random_shift(images, max_shift):
-  """Translates each image by up to ``max_shift`` pixels (zero fill), ``[B, H, W]``."""
+def random_shift(images, max_shift, seed):
+  """Translates each image by up to ``max_shift`` pixels (zero fill), ``[B, H, W]``.
+
+  ``seed``: a stateless ``[2]`` int seed (see ``pipeline.gather_batches``).
+  """
   pad = tf.pad(images, [[0, 0], [max_shift, max_shift], [max_shift, max_shift]])
   batch = tf.shape(images)[0]
-  offsets = tf.random.uniform([batch, 2], 0, 2 * max_shift + 1, dtype=tf.int32)
+  offsets = tf.random.stateless_uniform([batch, 2], seed, 0, 2 * max_shift + 1, dtype=tf.int32)
   rows = offsets[:, :1] + tf.range(HEIGHT)[None, :]
   cols = offsets[:, 1:] + tf.range(WIDTH)[None, :]
   shifted = tf.gather(pad, rows, axis=1, batch_dims=1)
@@ -46,10 +49,10 @@ class ImageTask(base.Task):
     return data.test_images, data.test_labels
 
   def train_transform(self, augment_shift=0):
-    def transform(images, labels):
+    def transform(images, labels, seed):
       images = scale(images)
       if augment_shift:
-        images = random_shift(images, augment_shift)
+        images = random_shift(images, augment_shift, seed)
       return images, labels
     return transform
 
@@ -58,7 +61,8 @@ class ImageTask(base.Task):
 
   def build_model(self, model_config):
     cell = models.make_cell(model_config.cell, model_config.num_units,
-                            model_config.num_layers, model_config.forget_bias)
+                            model_config.num_layers, model_config.forget_bias,
+                            **models.cell_options(model_config))
     return models.SequenceClassifier(
         cell, self.num_classes, input_depth=WIDTH,
         input_projection=model_config.input_projection, pooling=model_config.pooling)

@@ -6,6 +6,7 @@ import os
 import tensorflow as tf
 
 from tf_lstm import config as config_lib
+from tf_lstm import distribute
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_SUBDIR = "checkpoints"
@@ -15,11 +16,12 @@ class ResumeError(ValueError):
   """``model_dir`` holds a run that the given configuration cannot resume."""
 
 
-def check_or_write_config(model_dir, train_config):
+def check_or_write_config(model_dir, train_config, write=True):
   """Writes config.json, or checks an existing run's model matches ours.
 
   Raises ``ResumeError`` naming the differing fields, before anything is
   written, so a mismatched command never touches another run's checkpoints.
+  With ``write=False`` (non-chief workers) it only checks.
   """
   path = os.path.join(model_dir, CONFIG_FILE)
   if os.path.exists(path):
@@ -44,6 +46,8 @@ def check_or_write_config(model_dir, train_config):
   elif os.path.isdir(os.path.join(model_dir, CHECKPOINT_SUBDIR)):
     raise ResumeError(f"{model_dir} has checkpoints but no {CONFIG_FILE}; "
                       "use another --model_dir")
+  if not write:
+    return
   os.makedirs(model_dir, exist_ok=True)
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
@@ -59,10 +63,13 @@ def read_config(model_dir):
     return config_lib.TrainConfig.from_dict(json.load(f))
 
 
-def make_manager(model_dir, model, optimizer, max_to_keep=3):
+def make_manager(model_dir, model, optimizer, max_to_keep=3, strategy=None):
+  """``(checkpoint, manager)``; with a ``strategy``, only its chief writes to model_dir."""
   ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer)
-  manager = tf.train.CheckpointManager(
-      ckpt, os.path.join(model_dir, CHECKPOINT_SUBDIR), max_to_keep=max_to_keep)
+  directory = os.path.join(model_dir, CHECKPOINT_SUBDIR)
+  if strategy is not None:
+    return ckpt, distribute.CheckpointSaver(ckpt, directory, strategy, max_to_keep)
+  manager = tf.train.CheckpointManager(ckpt, directory, max_to_keep=max_to_keep)
   return ckpt, manager
 
 

@@ -5,6 +5,7 @@ CheckpointManager / TensorBoard -> final evaluation -> results.json -> export.
 Runs under any ``tf.distribute`` strategy (the default one when none is given).
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -13,6 +14,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from tf_lstm import distribute
+from tf_lstm import losses
 from tf_lstm import optimizers
 from tf_lstm import schedules
 from tf_lstm import tasks
@@ -27,57 +30,72 @@ class TrainingError(RuntimeError):
   """Training cannot go on (e.g. a non-finite loss)."""
 
 
-def cross_entropy(logits, labels, global_batch_size):
-  """Mean sparse softmax cross-entropy over the *global* batch (replica-safe)."""
-  per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-  return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
+cross_entropy = losses.cross_entropy
+num_correct = losses.num_correct
 
 
-def num_correct(logits, labels):
-  return tf.reduce_sum(tf.cast(
-      tf.equal(tf.argmax(logits, axis=1, output_type=labels.dtype), labels), tf.float32))
+def make_train_step(model, optimizer, global_batch_size, clip_norm=0.0, strategy=None,
+                    loss_terms=None):
+  """A ``tf.function`` ``(inputs, labels) -> (loss, correct)`` that updates ``model``.
 
-
-def make_train_step(model, optimizer, global_batch_size, clip_norm=0.0, strategy=None):
-  """A ``tf.function`` ``(inputs, labels) -> (loss, correct)`` that updates ``model``."""
+  With ``loss_terms`` (a task's ``(logits, labels) -> (loss_sum, correct, count)``)
+  the loss is ``loss_sum / count`` averaged over replicas and the step returns
+  ``(loss, correct, count)``.
+  """
   strategy = strategy or tf.distribute.get_strategy()
   variables = model.trainable_variables
+  # Modules with weight constraints (e.g. BinaryLSTMCell's [-1, 1] clip).
+  constrained = [m for m in (model,) + tuple(model.submodules)
+                 if hasattr(m, "apply_constraints")]
 
   def replica_step(inputs, labels):
     with tf.GradientTape() as tape:
       logits = model(inputs)
-      loss = cross_entropy(logits, labels, global_batch_size)
+      if loss_terms is None:
+        loss = cross_entropy(logits, labels, global_batch_size)
+        correct, count = num_correct(logits, labels), tf.constant(0.0)
+      else:
+        loss_sum, correct, count = loss_terms(logits, labels)
+        # Divide by the count over all replicas: the gradients, summed over
+        # replicas by the optimizer, are then those of the global mean loss.
+        global_count = tf.distribute.get_replica_context().all_reduce(
+            tf.distribute.ReduceOp.SUM, count)
+        loss = loss_sum / tf.maximum(global_count, 1.0)
     grads = tape.gradient(loss, variables)
     if clip_norm:
       grads, _ = tf.clip_by_global_norm(grads, clip_norm)
     optimizer.apply_gradients(zip(grads, variables))
-    return loss, num_correct(logits, labels)
+    for module in constrained:   # after the update: automatic control dependencies
+      module.apply_constraints()
+    return loss, correct, count
 
   @tf.function
   def step(inputs, labels):
-    loss, correct = strategy.run(replica_step, args=(inputs, labels))
-    return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
-            strategy.reduce(tf.distribute.ReduceOp.SUM, correct, axis=None))
+    out = strategy.run(replica_step, args=(inputs, labels))
+    out = [strategy.reduce(tf.distribute.ReduceOp.SUM, o, axis=None) for o in out]
+    return tuple(out) if loss_terms is not None else tuple(out[:2])
   return step
 
 
-def evaluate(model, dataset, strategy=None):
-  """Mean loss and accuracy over every example of ``dataset`` (once each)."""
+def evaluate(model, dataset, strategy=None, loss_terms=None):
+  """Mean loss and accuracy over every example (or every counted token) of ``dataset``."""
   strategy = strategy or tf.distribute.get_strategy()
+  loss_terms = loss_terms or losses.classification_terms
 
   def replica_eval(inputs, labels):
-    logits = model(inputs)
-    per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    return (tf.reduce_sum(per_example), num_correct(logits, labels),
-            tf.cast(tf.shape(labels)[0], tf.float32))
+    return loss_terms(model(inputs), labels)
 
   @tf.function
   def eval_step(inputs, labels):
     out = strategy.run(replica_eval, args=(inputs, labels))
     return [strategy.reduce(tf.distribute.ReduceOp.SUM, o, axis=None) for o in out]
 
+  # Every example goes to exactly one replica (of one worker): DATA sharding
+  # splits each batch, the last one possibly uneven (some replicas empty).
+  options = tf.data.Options()
+  options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
   totals = np.zeros(3, np.float64)
-  for inputs, labels in strategy.experimental_distribute_dataset(dataset):
+  for inputs, labels in strategy.experimental_distribute_dataset(dataset.with_options(options)):
     totals += [float(t) for t in eval_step(inputs, labels)]
   loss_sum, correct, count = totals
   if count == 0:
@@ -94,10 +112,10 @@ def _schedule(config):
                    f"expected one of {schedules.SCHEDULES}")
 
 
-def build(config, strategy=None):
+def build(config, strategy=None, task=None):
   """The task, model and optimizer for ``config`` (variables created, seeded)."""
   strategy = strategy or tf.distribute.get_strategy()
-  task = tasks.get(config.model.task)
+  task = task or tasks.get(config.model.task)
   tf.random.set_seed(config.seed)
   with strategy.scope():
     model = task.build_model(config.model)
@@ -114,35 +132,49 @@ def train(config, strategy=None, log=print):
     raise ValueError("model_dir is required")
   task = tasks.get(config.model.task)
   data = task.load(config.data_dir)      # Bad data fails here, before anything is written.
-  checkpoints.check_or_write_config(config.model_dir, config)
-  task, model, optimizer = build(config, strategy)
-  ckpt, manager = checkpoints.make_manager(config.model_dir, model, optimizer)
-  restored = checkpoints.restore_latest(ckpt, manager)
-  start = int(optimizer.iterations.numpy())
-  if restored:
-    log(f"resumed from {restored} at step {start}")
-
+  data = task.prepare(data, config)      # e.g. the vocabulary (read from model_dir or built).
   train_arrays = task.train_arrays(data)
   num_train = len(train_arrays[0])
   if config.batch_size > num_train:
     raise ValueError(f"batch_size {config.batch_size} exceeds the {num_train} training examples")
-  train_ds = pipeline.gather_batches(
-      pipeline.train_dataset(num_train, config.batch_size, config.seed, start),
-      train_arrays, task.train_transform(config.augment_shift))
-  eval_ds = pipeline.eval_dataset(task.eval_arrays(data), 500, task.eval_transform())
-  step_fn = make_train_step(model, optimizer, config.batch_size, config.clip_norm, strategy)
+  distribute.check_global_batch(config.batch_size, strategy)
+  chief = distribute.is_chief(strategy)   # Only the chief writes to model_dir / export_dir.
+  if not config.train_steps:
+    config = dataclasses.replace(
+        config, train_steps=max(1, round(config.epochs * num_train / config.batch_size)))
+  checkpoints.check_or_write_config(config.model_dir, config, write=chief)
+  if chief:
+    task.save_assets(config.model_dir)     # e.g. vocab.txt, reused on resume.
+  task, model, optimizer = build(config, strategy, task)
+  ckpt, manager = checkpoints.make_manager(config.model_dir, model, optimizer,
+                                          strategy=strategy)
+  restored = checkpoints.restore_latest(ckpt, manager)
+  start = int(optimizer.iterations.numpy())
+  distribute.check_same_on_all_workers(strategy, start, "step to resume from")
+  if restored:
+    log(f"resumed from {restored} at step {start}")
 
-  train_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "train"))
-  eval_writer = tf.summary.create_file_writer(os.path.join(config.model_dir, "eval"))
+  def train_dataset_fn(input_context):   # this worker's replicas' slices of each global batch
+    return pipeline.gather_batches(
+        distribute.replica_index_batches(
+            pipeline.train_dataset(num_train, config.batch_size, config.seed, start),
+            input_context),
+        train_arrays, task.train_transform(config.augment_shift), config.seed, start)
+  eval_ds = pipeline.eval_dataset(task.eval_arrays(data), 500, task.eval_transform())
+  step_fn = make_train_step(model, optimizer, config.batch_size, config.clip_norm, strategy,
+                            loss_terms=task.loss_terms)
+
+  train_writer = distribute.summary_writer(os.path.join(config.model_dir, "train"), strategy)
+  eval_writer = distribute.summary_writer(os.path.join(config.model_dir, "eval"), strategy)
   steps_per_epoch = num_train / config.batch_size
   t_start = time.time()
-  window = [0.0, 0.0, 0, time.time()]   # loss sum, correct, steps, window start
+  window = [0.0, 0.0, 0, time.time(), 0.0]   # loss sum, correct, steps, start, count
   step = start
   last_saved = start if restored else None
-  iterator = iter(strategy.experimental_distribute_dataset(train_ds))
+  iterator = iter(strategy.distribute_datasets_from_function(train_dataset_fn))
   while step < config.train_steps:
     inputs, labels = next(iterator)
-    loss, correct = step_fn(inputs, labels)
+    loss, correct, count = step_fn(inputs, labels)
     loss = float(loss)
     step += 1
     if not math.isfinite(loss):
@@ -153,9 +185,10 @@ def train(config, strategy=None, log=print):
     window[0] += loss
     window[1] += float(correct)
     window[2] += 1
+    window[4] += float(count)
     if step % config.log_every == 0 or step == config.train_steps:
       elapsed = time.time() - window[3]
-      mean_loss, acc = window[0] / window[2], window[1] / (window[2] * config.batch_size)
+      mean_loss, acc = window[0] / window[2], window[1] / max(window[4], 1.0)
       log(f"step {step}/{config.train_steps} epoch {step / steps_per_epoch:.1f} "
           f"loss {mean_loss:.4f} accuracy {acc:.4f} {window[2] / elapsed:.1f} steps/s")
       with train_writer.as_default(step=step):
@@ -164,12 +197,12 @@ def train(config, strategy=None, log=print):
         tf.summary.scalar("steps_per_second", window[2] / elapsed)
         tf.summary.scalar("learning_rate",
                           optimizer.learning_rate * (optimizer.schedule(step)))
-      window[:] = [0.0, 0.0, 0, time.time()]
+      window[:] = [0.0, 0.0, 0, time.time(), 0.0]
     if step % config.checkpoint_every == 0:
       manager.save(checkpoint_number=step)
       last_saved = step
     if config.eval_every and step % config.eval_every == 0 and step < config.train_steps:
-      metrics = evaluate(model, eval_ds, strategy)
+      metrics = evaluate(model, eval_ds, strategy, task.loss_terms)
       log(f"step {step} eval loss {metrics['loss']:.4f} accuracy {metrics['accuracy']:.4f}")
       with eval_writer.as_default(step=step):
         tf.summary.scalar("loss", metrics["loss"])
@@ -178,7 +211,7 @@ def train(config, strategy=None, log=print):
   if last_saved != step:
     manager.save(checkpoint_number=step)
 
-  metrics = evaluate(model, eval_ds, strategy)
+  metrics = evaluate(model, eval_ds, strategy, task.loss_terms)
   with eval_writer.as_default(step=step):
     tf.summary.scalar("loss", metrics["loss"])
     tf.summary.scalar("accuracy", metrics["accuracy"])
@@ -190,16 +223,24 @@ def train(config, strategy=None, log=print):
       "test_accuracy": metrics["accuracy"],
       "test_loss": metrics["loss"],
       "test_examples": metrics["examples"],
+      "metric": task.metric,
       "train_seconds": train_seconds if step > start else 0.0,
       "resumed_from_step": start,
       "config": config.to_dict(),
   }
   log(f"test accuracy {metrics['accuracy']:.4f} loss {metrics['loss']:.4f} "
       f"on {metrics['examples']} examples (step {step})")
+  for name, value in task.extra_metrics(model, eval_ds).items():
+    results["test_" + name] = value
+    log(f"test {name} {value:.4f}")
   if config.export_dir:
-    path = saved_model.export(task.serving_module(model), config.export_dir)
-    results["export_path"] = path
-    log(f"exported SavedModel to {path}")
+    path = distribute.export(saved_model.export, task.serving_module(model),
+                             config.export_dir, strategy)
+    if chief:
+      results["export_path"] = path
+      log(f"exported SavedModel to {path}")
+  if not chief:
+    return results
   tmp = os.path.join(config.model_dir, RESULTS_FILE + ".tmp")
   with open(tmp, "w") as f:
     json.dump(results, f, indent=2)

@@ -1,0 +1,50 @@
+"""The export loads and runs in a Python where tf_lstm and Keras cannot be imported."""
+
+import os
+
+import numpy as np
+
+from tests.conftest import real_mnist
+from tests.export.conftest import in_process_probabilities, restored_model, run_isolated
+
+LOAD = """
+import os, sys
+import numpy as np
+import tensorflow as tf
+export, inputs, outputs = sys.argv[1:]
+assert "tf_lstm" not in sys.modules and "keras" not in sys.modules
+images = np.load(inputs)
+sig = tf.saved_model.load(export).signatures["serving_default"]
+out = {k: v.numpy() for k, v in sig(images=tf.constant(images)).items()}
+for batch in (0, 1):
+  small = sig(images=tf.constant(images[:batch]))
+  out[f"classes_{batch}"] = small["classes"].numpy()
+  out[f"probabilities_{batch}"] = small["probabilities"].numpy()
+np.savez(outputs, **out)
+print("loaded without", [m for m in ("tf_lstm", "keras", "tf_keras") if m not in sys.modules])
+"""
+
+
+def test_loads_without_tf_lstm_or_keras(trained_run, tmp_path):
+  digits = real_mnist().test_images[:500]
+  images = digits.astype(np.float32) / 255.0
+  np.save(tmp_path / "in.npy", images)
+  proc = run_isolated(LOAD, trained_run.export, str(tmp_path / "in.npy"),
+                      str(tmp_path / "out.npz"))
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "loaded without ['tf_lstm', 'keras', 'tf_keras']" in proc.stdout
+  out = np.load(tmp_path / "out.npz")
+  expected = in_process_probabilities(restored_model(trained_run), digits)
+  assert np.abs(out["probabilities"] - expected).max() <= 1e-6
+  np.testing.assert_array_equal(out["classes"], expected.argmax(axis=1))
+  assert out["probabilities"].shape == (500, 10) and out["logits"].shape == (500, 10)
+  assert out["classes_0"].shape == (0,) and out["probabilities_0"].shape == (0, 10)
+  assert out["classes_1"].shape == (1,)
+  assert np.abs(out["probabilities_1"] - expected[:1]).max() <= 1e-6
+
+
+def test_isolation_really_hides_tf_lstm(tmp_path):
+  proc = run_isolated("print('isolated ok')")
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert "isolated ok" in proc.stdout
+  assert not os.listdir(tmp_path)

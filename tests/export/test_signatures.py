@@ -1,0 +1,96 @@
+"""The exported signatures: names, shapes, dynamic batch, bad requests."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.conftest import real_mnist
+from tests.export.conftest import as_float, in_process_probabilities, restored_model
+
+
+@pytest.fixture(scope="module")
+def digits():
+  return real_mnist().test_images[:300]
+
+
+def test_signature_names_and_specs(loaded):
+  assert sorted(loaded.signatures) == ["predict_uint8", "serving_default"]
+  for name, dtype in [("serving_default", tf.float32), ("predict_uint8", tf.uint8)]:
+    sig = loaded.signatures[name]
+    _, inputs = sig.structured_input_signature
+    assert inputs == {"images": tf.TensorSpec([None, 28, 28], dtype, name="images")}
+    outputs = sig.structured_outputs
+    assert outputs["probabilities"].shape.as_list() == [None, 10]
+    assert outputs["probabilities"].dtype == tf.float32
+    assert outputs["logits"].shape.as_list() == [None, 10]
+    assert outputs["classes"].shape.as_list() == [None]
+    assert outputs["classes"].dtype == tf.int64
+
+
+def test_outputs_match_in_process_model(loaded, trained_run, digits):
+  expected = in_process_probabilities(restored_model(trained_run), digits)
+  out = loaded.signatures["serving_default"](images=tf.constant(as_float(digits)))
+  np.testing.assert_allclose(out["probabilities"].numpy(), expected, atol=1e-6, rtol=0)
+  np.testing.assert_array_equal(out["classes"].numpy(), expected.argmax(axis=1))
+  np.testing.assert_allclose(tf.nn.softmax(out["logits"]).numpy(), expected, atol=1e-6)
+  raw = loaded.signatures["predict_uint8"](images=tf.constant(digits))
+  np.testing.assert_allclose(raw["probabilities"].numpy(), expected, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("batch", [0, 1, 7])
+def test_dynamic_batch(loaded, digits, batch):
+  full = loaded.signatures["serving_default"](images=tf.constant(as_float(digits[:7])))
+  out = loaded.signatures["serving_default"](images=tf.constant(as_float(digits[:batch])))
+  assert out["probabilities"].shape == (batch, 10)
+  assert out["logits"].shape == (batch, 10)
+  assert out["classes"].shape == (batch,)
+  np.testing.assert_allclose(out["probabilities"].numpy(),
+                             full["probabilities"].numpy()[:batch], atol=1e-6)
+  raw = loaded.signatures["predict_uint8"](images=tf.constant(digits[:batch]))
+  assert raw["classes"].shape == (batch,)
+
+
+@pytest.mark.parametrize("shape", [(2, 28), (2, 28, 27), (2, 27, 28), (2, 28, 28, 1), (784,)])
+@pytest.mark.parametrize("name,dtype", [("serving_default", np.float32),
+                                        ("predict_uint8", np.uint8)])
+def test_wrong_shape_is_rejected_naming_the_expected_shape(loaded, shape, name, dtype):
+  dims = ",".join(map(str, shape))
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=rf"images \[{dims}\] is not compatible with expected shape "
+                           r"\[\?,28,28\]"):
+    loaded.signatures[name](images=tf.zeros(shape, dtype))
+
+
+def test_wrong_shape_numpy_is_rejected_before_running(loaded):
+  with pytest.raises(TypeError, match=r"TensorSpec\(shape=\(None, 28, 28\), dtype=tf.float32"):
+    loaded.signatures["serving_default"](images=np.zeros((3, 28, 27), np.float32))
+
+
+@pytest.mark.parametrize("name,dtype,expected", [
+    ("serving_default", tf.uint8, "float"), ("serving_default", tf.float64, "float"),
+    ("predict_uint8", tf.float32, "uint8")])
+def test_wrong_dtype_is_rejected(loaded, name, dtype, expected):
+  with pytest.raises(tf.errors.InvalidArgumentError,
+                     match=rf"expected to be a {expected} tensor but is a {dtype.name}"):
+    loaded.signatures[name](images=tf.zeros([2, 28, 28], dtype))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_is_rejected(loaded, digits, bad):
+  images = as_float(digits[:3]).copy()
+  images[1, 5, 5] = bad
+  with pytest.raises(tf.errors.InvalidArgumentError, match="images must be finite"):
+    loaded.signatures["serving_default"](images=tf.constant(images))
+
+
+def test_out_of_range_is_clipped(loaded, digits):
+  images = as_float(digits[:4])
+  # Push every pixel beyond [0, 1] in the direction of its clipped value.
+  pushed = np.where(images > 0.5, images + 3.0, images - 3.0).astype(np.float32)
+  clipped = np.where(images > 0.5, 1.0, 0.0).astype(np.float32)
+  sig = loaded.signatures["serving_default"]
+  a = sig(images=tf.constant(pushed))["probabilities"].numpy()
+  b = sig(images=tf.constant(clipped))["probabilities"].numpy()
+  np.testing.assert_array_equal(a, b)
+  c = sig(images=tf.constant(images))["probabilities"].numpy()
+  assert np.abs(a - c).max() > 1e-4    # Clipping, not ignoring the input.

@@ -1,0 +1,266 @@
+"""TF1 checkpoint import: name matching and errors (in-process), and bin/import_tf1
+end to end on a checkpoint trained by legacy/mnist_static_rnn.py."""
+
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.conftest import MNIST_5K, real_mnist, run_bin
+from tests.parity import harness
+from tf_lstm import config as config_lib
+from tf_lstm import tf1_import
+from tf_lstm.training import checkpoints
+from tf_lstm.training import loop
+
+N = 8   # units of the in-process models
+
+
+def build(cell="lstm", num_layers=1, num_units=N, **options):
+  config = config_lib.TrainConfig(model=config_lib.ModelConfig(
+      task="mnist", cell=cell, num_layers=num_layers, num_units=num_units, **options))
+  return loop.build(config)[1]
+
+
+def write_tf1_checkpoint(directory, arrays):
+  """A name-based checkpoint as tf.compat.v1.train.Saver writes it; returns the prefix."""
+  prefix = os.path.join(str(directory), "model.ckpt")
+  names = sorted(arrays)
+  tf.raw_ops.SaveV2(prefix=prefix, tensor_names=names, shape_and_slices=[""] * len(names),
+                    tensors=[np.asarray(arrays[n]) for n in names])
+  return prefix
+
+
+def random_arrays(shapes, seed=0):
+  rng = np.random.RandomState(seed)
+  return {n: np.asarray(rng.randn(*s), np.float32) for n, s in shapes.items()}
+
+
+def lstm_shapes(prefix="rnn/basic_lstm_cell", n=N, depth=28):
+  return {f"{prefix}/kernel": [depth + n, 4 * n], f"{prefix}/bias": [4 * n]}
+
+
+OUTPUT = {"Variable": [N, 10], "Variable_1": [10]}
+
+
+def assert_loaded(model, arrays, mapping):
+  for pv in tf1_import.port_variables(model):
+    np.testing.assert_array_equal(pv.variable.numpy(), arrays[mapping[pv.name]], pv.name)
+
+
+# ------------------------------------------------------------------ in-process
+
+
+def test_port_names_and_default_tf1_names():
+  pvs = tf1_import.port_variables(build(num_layers=2))
+  assert [pv.name for pv in pvs] == [
+      "cell/layer_0/kernel", "cell/layer_0/bias", "cell/layer_1/kernel", "cell/layer_1/bias",
+      "output/kernel", "output/bias"]
+  assert pvs[2].defaults == ("rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel",)
+  assert pvs[-1].defaults == tf1_import.BY_SHAPE
+
+
+@pytest.mark.parametrize("scope", ["", "my_scope/"])
+def test_multilayer_under_a_scope_with_optimizer_slots(tmp_path, scope):
+  shapes = {**lstm_shapes(f"{scope}rnn/multi_rnn_cell/cell_0/basic_lstm_cell"),
+            **lstm_shapes(f"{scope}rnn/multi_rnn_cell/cell_1/basic_lstm_cell", depth=N),
+            **OUTPUT}
+  slots = {f"{n}/Adam{s}": shape for n, shape in shapes.items() for s in ("", "_1")}
+  slots.update({"beta1_power": [], "beta2_power": [], "global_step": []})
+  arrays = random_arrays({**shapes, **slots})
+  model = build(num_layers=2)
+  mapping = tf1_import.load(model, write_tf1_checkpoint(tmp_path, arrays))
+  assert mapping["cell/layer_1/kernel"] == (
+      f"{scope}rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel")
+  assert mapping["output/kernel"] == "Variable" and mapping["output/bias"] == "Variable_1"
+  assert_loaded(model, arrays, mapping)
+
+
+@pytest.mark.parametrize("cell,names,options", [
+    ("gru", {"rnn/gru_cell/gates/kernel": [28 + N, 2 * N], "rnn/gru_cell/gates/bias": [2 * N],
+             "rnn/gru_cell/candidate/kernel": [28 + N, N],
+             "rnn/gru_cell/candidate/bias": [N]}, {}),
+    ("rnn", {"rnn/basic_rnn_cell/kernel": [28 + N, N], "rnn/basic_rnn_cell/bias": [N]}, {}),
+    ("lstm_full", {"rnn/lstm_cell/kernel": [28 + 4, 4 * N], "rnn/lstm_cell/bias": [4 * N],
+                   "rnn/lstm_cell/w_f_diag": [N], "rnn/lstm_cell/w_i_diag": [N],
+                   "rnn/lstm_cell/w_o_diag": [N], "rnn/lstm_cell/projection/kernel": [N, 4]},
+     {"use_peepholes": True, "num_proj": 4}),
+])
+def test_other_cells(tmp_path, cell, names, options):
+  output = {"Variable": [options.get("num_proj", N), 10], "Variable_1": [10]}
+  arrays = random_arrays({**names, **output})
+  model = build(cell, **options)
+  mapping = tf1_import.load(model, write_tf1_checkpoint(tmp_path, arrays))
+  assert set(mapping.values()) == set(arrays)
+  assert_loaded(model, arrays, mapping)
+
+
+def test_ambiguous_output_layer_then_var_map(tmp_path):
+  arrays = random_arrays({**lstm_shapes(), "softmax/w": [N, 10], "aux/w": [N, 10],
+                          "softmax/b": [10]})
+  prefix = write_tf1_checkpoint(tmp_path, arrays)
+  model = build()
+  before = [v.numpy() for v in model.trainable_variables]
+  with pytest.raises(tf1_import.TF1ImportError) as e:
+    tf1_import.load(model, prefix)
+  msg = str(e.value)
+  assert "ambiguous output/kernel: 2 variables of shape [8, 10] (aux/w, softmax/w)" in msg
+  assert "the checkpoint holds" in msg and "  aux/w [8, 10]" in msg
+  assert "  rnn/basic_lstm_cell/kernel [36, 32]" in msg
+  for v, b in zip(model.trainable_variables, before):   # nothing assigned
+    np.testing.assert_array_equal(v.numpy(), b)
+  with pytest.raises(tf1_import.TF1ImportError, match="no port variable takes: aux/w"):
+    tf1_import.load(model, prefix, var_map={"output/kernel": "softmax/w"})
+  mapping = tf1_import.load(model, prefix, var_map=tf1_import.parse_var_map(
+      "output/kernel=softmax/w, output/bias=softmax/b"), allow_unused=True)
+  assert mapping["output/kernel"] == "softmax/w"
+  assert_loaded(model, arrays, mapping)
+
+
+def test_missing_and_wrong_shape_list_the_checkpoint(tmp_path):
+  arrays = random_arrays({"rnn/basic_lstm_cell/kernel": [28 + N, 4 * N], **OUTPUT})
+  prefix = write_tf1_checkpoint(tmp_path, arrays)
+  with pytest.raises(tf1_import.TF1ImportError) as e:
+    tf1_import.load(build(), prefix)
+  msg = str(e.value)
+  assert "missing rnn/basic_lstm_cell/bias" in msg
+  assert "  cell/layer_0/bias [32] <- rnn/basic_lstm_cell/bias" in msg
+  assert "  Variable [8, 10]" in msg
+  with pytest.raises(tf1_import.TF1ImportError) as e:
+    tf1_import.load(build(num_units=16), prefix)
+  msg = str(e.value)
+  assert ("wrong shape: rnn/basic_lstm_cell/kernel is [36, 32] in the checkpoint, "
+          "cell/layer_0/kernel is [44, 64]") in msg
+  assert "missing output/kernel: no variable of shape [16, 10]" in msg
+
+
+def test_layer_count_mismatch_and_ambiguous_scopes(tmp_path):
+  three = {**lstm_shapes("rnn/multi_rnn_cell/cell_0/basic_lstm_cell"), **OUTPUT}
+  for k in (1, 2):
+    three.update(lstm_shapes(f"rnn/multi_rnn_cell/cell_{k}/basic_lstm_cell", depth=N))
+  with pytest.raises(tf1_import.TF1ImportError,
+                     match=r"no port variable takes: rnn/multi_rnn_cell/cell_2/"):
+    tf1_import.load(build(num_layers=2), write_tf1_checkpoint(tmp_path / "3", random_arrays(three)))
+  two_scopes = random_arrays({**lstm_shapes("a/rnn/basic_lstm_cell"),
+                              **lstm_shapes("b/rnn/basic_lstm_cell"), **OUTPUT})
+  prefix = write_tf1_checkpoint(tmp_path / "2", two_scopes)
+  with pytest.raises(tf1_import.TF1ImportError, match="ambiguous cell/layer_0/kernel: "
+                     "a/rnn/basic_lstm_cell/kernel, b/rnn/basic_lstm_cell/kernel"):
+    tf1_import.load(build(), prefix)
+  model = build()
+  mapping = tf1_import.load(model, prefix, scope="b", allow_unused=True)
+  assert mapping["cell/layer_0/kernel"] == "b/rnn/basic_lstm_cell/kernel"
+  assert_loaded(model, two_scopes, mapping)
+
+
+def test_bad_paths_and_var_maps(tmp_path):
+  with pytest.raises(tf1_import.TF1ImportError, match="no TF1 checkpoint at .*nope"):
+    tf1_import.load(build(), str(tmp_path / "nope"))
+  with pytest.raises(tf1_import.TF1ImportError, match="no checkpoint in directory"):
+    tf1_import.load(build(), str(tmp_path))
+  prefix = write_tf1_checkpoint(tmp_path, random_arrays({**lstm_shapes(), **OUTPUT}))
+  with pytest.raises(tf1_import.TF1ImportError, match="unknown port variable 'out/kernel'"):
+    tf1_import.load(build(), prefix, var_map={"out/kernel": "Variable"})
+  with pytest.raises(tf1_import.TF1ImportError, match="'W', which is not in the checkpoint"):
+    tf1_import.load(build(), prefix, var_map={"output/kernel": "W"})
+  with pytest.raises(tf1_import.TF1ImportError, match="expected port_name=tf1_name"):
+    tf1_import.parse_var_map("output/kernel")
+  assert tf1_import.load(build(), prefix + ".index")["output/bias"] == "Variable_1"
+
+
+# ------------------------------------------------- end to end with legacy/ TF1
+
+UNITS = 32
+
+
+@pytest.fixture(scope="module")
+def legacy_trained(tmp_path_factory):
+  """legacy/mnist_static_rnn.py trained 30 steps: its checkpoint dir and test logits."""
+  base = tmp_path_factory.mktemp("legacy_trained")
+  harness.run_legacy("mnist_static_rnn.py", [
+      f"--num_units={UNITS}", "--train_steps=30", f"--checkpoint_dir={base / 'ckpt'}",
+      f"--test_logits_out={base / 'logits.npy'}"])
+  return str(base / "ckpt"), np.load(base / "logits.npy")
+
+
+@pytest.fixture(scope="module")
+def imported(legacy_trained, tmp_path_factory):
+  base = tmp_path_factory.mktemp("imported")
+  model_dir, export_dir = str(base / "model"), str(base / "export")
+  proc = run_bin("import_tf1", f"--checkpoint={legacy_trained[0]}", "--task=mnist",
+                 "--cell=lstm", "--num_layers=1", f"--num_units={UNITS}",
+                 f"--model_dir={model_dir}", f"--export_dir={export_dir}", check=True)
+  assert "output/kernel <- Variable\n" in proc.stdout
+  return model_dir, os.path.join(export_dir, "1")
+
+
+def test_imported_model_predicts_like_tf1(legacy_trained, imported):
+  tf1_logits = legacy_trained[1]
+  model_dir, export_path = imported
+  config = checkpoints.read_config(model_dir)
+  task, model, _ = loop.build(config)
+  latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
+  assert latest.endswith("ckpt-0")
+  tf.train.Checkpoint(model=model).restore(latest).assert_existing_objects_matched()
+  test_x, _ = task.eval_arrays(task.load(MNIST_5K))
+  scale = task.eval_transform()
+  logits = np.concatenate([model(scale(test_x[i:i + 2000], None)[0]).numpy()
+                           for i in range(0, len(test_x), 2000)])
+  assert logits.shape == tf1_logits.shape == (10000, 10)
+  assert harness.max_abs_diff(logits, tf1_logits) <= 1e-5
+  np.testing.assert_array_equal(logits.argmax(1), tf1_logits.argmax(1))
+  served = tf.saved_model.load(export_path).signatures["predict_uint8"](
+      images=tf.constant(test_x))
+  assert harness.max_abs_diff(served["logits"], tf1_logits) <= 1e-5
+  np.testing.assert_array_equal(served["classes"].numpy(), tf1_logits.argmax(1))
+
+
+def test_bin_train_resumes_the_imported_run(legacy_trained, imported, small_mnist_dir, tmp_path):
+  model_dir = str(tmp_path / "model")
+  shutil.copytree(imported[0], model_dir)
+  proc = run_bin("train", "--task=mnist", "--num_layers=1", f"--num_units={UNITS}",
+                 "--learning_rate=0.001", "--lr_schedule=constant", "--augment_shift=0",
+                 "--train_steps=3", "--log_every=1", f"--data_dir={small_mnist_dir}",
+                 f"--model_dir={model_dir}", check=True)
+  assert re.search(r"resumed from .*ckpt-0 at step 0", proc.stdout)
+  with open(os.path.join(model_dir, "results.json")) as f:
+    results = json.load(f)
+  assert results["global_step"] == 3 and results["resumed_from_step"] == 0
+  # The small test split is real test digits 0..199: accuracy starts from TF1's, not 10%.
+  labels = real_mnist().test_labels[:200]
+  tf1_accuracy = float(np.mean(legacy_trained[1][:200].argmax(1) == labels))
+  assert tf1_accuracy > 0.3
+  assert abs(results["test_accuracy"] - tf1_accuracy) <= 0.1
+
+
+def _snapshot(directory):
+  out = {}
+  for root, _, files in os.walk(directory):
+    for name in files:
+      path = os.path.join(root, name)
+      with open(path, "rb") as f:
+        out[os.path.relpath(path, directory)] = (os.stat(path).st_mtime_ns, f.read())
+  return out
+
+
+def test_cli_wrong_num_units_writes_nothing(legacy_trained, tmp_path):
+  proc = run_bin("import_tf1", f"--checkpoint={legacy_trained[0]}", "--num_units=64",
+                 f"--model_dir={tmp_path / 'model'}", f"--export_dir={tmp_path / 'export'}")
+  assert proc.returncode == 1
+  assert "wrong shape: rnn/basic_lstm_cell/kernel is [60, 128]" in proc.stderr
+  assert "the checkpoint holds (optimizer slots omitted):\n  Variable [32, 10]" in proc.stderr
+  assert "Adam" not in proc.stderr
+  assert not os.path.exists(tmp_path / "model") and not os.path.exists(tmp_path / "export")
+
+
+def test_cli_refuses_a_model_dir_with_checkpoints(legacy_trained, imported):
+  before = _snapshot(imported[0])
+  proc = run_bin("import_tf1", f"--checkpoint={legacy_trained[0]}", f"--num_units={UNITS}",
+                 f"--model_dir={imported[0]}")
+  assert proc.returncode == 1
+  assert "already holds a run (config.json, checkpoints)" in proc.stderr
+  assert _snapshot(imported[0]) == before

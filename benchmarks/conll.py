@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = ["--vocab_size=30000", "--embedding_dim=100", "--char_features=30",
          "--bidirectional", "--num_layers=1", "--num_units=100", "--batch_size=32",
          "--optimizer=adam", "--learning_rate=2e-3", "--lr_schedule=cosine",
-         "--epochs=8", "--checkpoint_every=1000", "--log_every=200", "--clip_norm=5"]
+         "--epochs=5", "--checkpoint_every=1000", "--log_every=200", "--clip_norm=5"]
 TARGETS = {"pos": ("test_accuracy", 0.93), "ner": ("test_f1", 80.0)}
 
 

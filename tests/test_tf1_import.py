@@ -179,10 +179,11 @@ UNITS = 32
 
 @pytest.fixture(scope="module")
 def legacy_trained(tmp_path_factory):
-  """legacy/mnist_static_rnn.py trained 30 steps: its checkpoint dir and test logits."""
+  """legacy/mnist_static_rnn.py trained 30 steps (Adam 0.01): checkpoint dir, test logits."""
   base = tmp_path_factory.mktemp("legacy_trained")
   harness.run_legacy("mnist_static_rnn.py", [
-      f"--num_units={UNITS}", "--train_steps=30", f"--checkpoint_dir={base / 'ckpt'}",
+      f"--num_units={UNITS}", "--train_steps=30", "--learning_rate=0.01",
+      f"--checkpoint_dir={base / 'ckpt'}",
       f"--test_logits_out={base / 'logits.npy'}"])
   return str(base / "ckpt"), np.load(base / "logits.npy")
 
@@ -230,10 +231,11 @@ def test_bin_train_resumes_the_imported_run(legacy_trained, imported, small_mnis
   with open(os.path.join(model_dir, "results.json")) as f:
     results = json.load(f)
   assert results["global_step"] == 3 and results["resumed_from_step"] == 0
-  # The small test split is real test digits 0..199: accuracy starts from TF1's, not 10%.
+  # The small test split is real test digits 0..199; 3 small steps (Adam 0.001) keep
+  # the accuracy near TF1's (a fresh model would be near 10%).
   labels = real_mnist().test_labels[:200]
   tf1_accuracy = float(np.mean(legacy_trained[1][:200].argmax(1) == labels))
-  assert tf1_accuracy > 0.3
+  assert tf1_accuracy > 0.4
   assert abs(results["test_accuracy"] - tf1_accuracy) <= 0.1
 
 

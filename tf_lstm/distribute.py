@@ -162,9 +162,9 @@ def check_same_on_all_workers(strategy, value, what):
   """Raises unless the int ``value`` is equal on every worker (a cheap all-reduce)."""
   if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
     return
-  per_replica = strategy.run(lambda: tf.constant(value, tf.int64))
-  lo = int(strategy.reduce(tf.distribute.ReduceOp.MIN, per_replica, axis=None))
-  hi = int(strategy.reduce(tf.distribute.ReduceOp.MAX, per_replica, axis=None))
+  per_replica = strategy.run(lambda: tf.constant([value], tf.int64))
+  values = strategy.gather(per_replica, axis=0).numpy()   # one entry per replica
+  lo, hi = int(values.min()), int(values.max())
   if lo != hi:
     raise DistributeError(
         f"the workers disagree on the {what} ({lo} to {hi}, {task_name(strategy)} has "

@@ -23,12 +23,29 @@ from tf_lstm.cells import basic_lstm
 from tf_lstm.cells import multi_rnn
 
 
+# True: dW_h in one [N, T*B] x [T*B, 4N] product (custom gradient); False: plain
+# autodiff of the hoisted loop (T per-step products, which can overlap the
+# backward recurrence on a second core).
+ONE_PRODUCT_WEIGHT_GRADIENT = True
+
+
 def lstm_layers(cell):
   """The ``BasicLSTMCell`` layers of ``cell``, or ``None`` if it has others."""
   layers = cell.cells if isinstance(cell, multi_rnn.MultiRNNCell) else [cell]
   if all(type(c) is basic_lstm.BasicLSTMCell for c in layers):  # pylint: disable=unidiomatic-typecheck
     return layers
   return None
+
+
+def _recurrence_autodiff(cell, xw, w_h, c0, h0):
+  """``_recurrence`` differentiated step by step (T small ``dW_h`` products)."""
+  c, h = c0, h0
+  hs = []
+  for xw_t in tf.unstack(xw, axis=0):
+    gates = xw_t + tf.matmul(h, w_h)
+    c, h = basic_lstm.lstm_gates_to_state(gates, c, cell.forget_bias, cell._activation)  # pylint: disable=protected-access
+    hs.append(h)
+  return tf.stack(hs, axis=0), c
 
 
 def _recurrence(cell, xw, w_h, c0, h0):
@@ -83,7 +100,8 @@ def lstm_layer(cell, inputs, initial_state):
   xw = tf.matmul(tf.reshape(inputs, [-1, depth]), w_x) + cell.bias
   xw = tf.reshape(xw, [steps, batch, 4 * n])
   c0, h0 = initial_state
-  outputs, c = _recurrence(cell, xw, w_h, c0, h0)
+  recurrence = _recurrence if ONE_PRODUCT_WEIGHT_GRADIENT else _recurrence_autodiff
+  outputs, c = recurrence(cell, xw, w_h, c0, h0)
   return outputs, basic_lstm.LSTMStateTuple(c, outputs[-1])
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lstm import config as config_lib
-from tf_lstm import tasks
+from tf_lstm import rnn
 from tf_lstm.training import loop
 
 
@@ -25,6 +25,15 @@ def main():
   if cfg.get("inter_op_threads"):
     tf.config.threading.set_inter_op_parallelism_threads(cfg["inter_op_threads"])
   b, t, d = cfg["batch_size"], cfg["time_steps"], cfg["input_depth"]
+  what = "loop.make_train_step (tf.function, GradientTape, ResourceApplyAdam), float(loss)"
+  if "one_product_weight_gradient" in cfg:
+    from tf_lstm import fused
+    fused.ONE_PRODUCT_WEIGHT_GRADIENT = cfg["one_product_weight_gradient"]
+    what += f"; fused.ONE_PRODUCT_WEIGHT_GRADIENT={fused.ONE_PRODUCT_WEIGHT_GRADIENT}"
+  if cfg.get("reference_unroll"):   # the port before the fast path: static_rnn(fused=False)
+    real = rnn.static_rnn
+    rnn.static_rnn = lambda *a, **k: real(*a, **dict(k, fused=False))
+    what += "; static_rnn(fused=False), the step-by-step reference unroll"
   model_cfg = config_lib.ModelConfig(task="mnist", cell=cfg["cell"],
                                      num_layers=cfg["num_layers"], num_units=cfg["num_units"])
   train_cfg = config_lib.TrainConfig(model=model_cfg, optimizer="adam", batch_size=b)
@@ -46,8 +55,7 @@ def main():
     loss, _ = step_fn(x, y)
     return float(loss)
 
-  _worker.serve(step, {"what": "loop.make_train_step (tf.function, GradientTape, "
-                               "ResourceApplyAdam), float(loss) per step",
+  _worker.serve(step, {"what": what,
                        "threads": [tf.config.threading.get_intra_op_parallelism_threads(),
                                    tf.config.threading.get_inter_op_parallelism_threads()]})
 

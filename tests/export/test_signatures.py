@@ -70,8 +70,9 @@ def test_wrong_shape_numpy_is_rejected_before_running(loaded):
     ("serving_default", tf.uint8, "float"), ("serving_default", tf.float64, "float"),
     ("predict_uint8", tf.float32, "uint8")])
 def test_wrong_dtype_is_rejected(loaded, name, dtype, expected):
+  got = {"float64": "double", "float32": "float"}.get(dtype.name, dtype.name)
   with pytest.raises(tf.errors.InvalidArgumentError,
-                     match=rf"expected to be a {expected} tensor but is a {dtype.name}"):
+                     match=rf"expected to be a {expected} tensor but is a {got} tensor"):
     loaded.signatures[name](images=tf.zeros([2, 28, 28], dtype))
 
 

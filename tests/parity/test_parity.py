@@ -12,6 +12,8 @@ from tests.parity import harness
 
 UNITS = "--num_units=32"
 # id -> (script, flags); SGD uses a larger rate so the 100 steps move the weights.
+# Not 0.1 for BasicRNNCell: there its gradients explode near step 30 and the
+# trajectory turns chaotic (1-ulp differences grew to a loss gap of 2.3, measured).
 CONFIGS = {
     "lstm1-adam": ("mnist_static_rnn.py", [UNITS, "--optimizer=adam"]),
     "lstm1-sgd": ("mnist_static_rnn.py", [UNITS, "--optimizer=sgd", "--learning_rate=0.1"]),
@@ -20,7 +22,7 @@ CONFIGS = {
                   [UNITS, "--optimizer=sgd", "--learning_rate=0.1"]),
     "rnn-adam": ("mnist_static_rnn.py", [UNITS, "--cell=rnn", "--optimizer=adam"]),
     "rnn-sgd": ("mnist_static_rnn.py",
-                [UNITS, "--cell=rnn", "--optimizer=sgd", "--learning_rate=0.1"]),
+                [UNITS, "--cell=rnn", "--optimizer=sgd", "--learning_rate=0.03"]),
     "gru-adam": ("mnist_static_rnn.py", [UNITS, "--cell=gru", "--optimizer=adam"]),
     "gru-sgd": ("mnist_static_rnn.py",
                 [UNITS, "--cell=gru", "--optimizer=sgd", "--learning_rate=0.1"]),

@@ -239,10 +239,11 @@ def train(config, strategy=None, log=print):
     if chief:
       results["export_path"] = path
       log(f"exported SavedModel to {path}")
-  if not chief:
-    return results
-  tmp = os.path.join(config.model_dir, RESULTS_FILE + ".tmp")
-  with open(tmp, "w") as f:
-    json.dump(results, f, indent=2)
-  os.replace(tmp, os.path.join(config.model_dir, RESULTS_FILE))
+  if chief:
+    tmp = os.path.join(config.model_dir, RESULTS_FILE + ".tmp")
+    with open(tmp, "w") as f:
+      json.dump(results, f, indent=2)
+    os.replace(tmp, os.path.join(config.model_dir, RESULTS_FILE))
+  # A barrier: the workers finish together (one leaving early can stall the others).
+  distribute.check_same_on_all_workers(strategy, step, "final step")
   return results

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Test accuracy of legacy/mnist_static_rnn.py vs bin/train with the same hyperparameters.
+
+One BasicLSTMCell of 128 units, Adam 0.001 (constant), batch 128, 781 steps,
+no augmentation, on ../shared/data/mnist-5k; accuracy on its 10,000 test digits.
+
+  python benchmarks/accuracy_parity.py [--data_dir=DIR] [--work_dir=DIR] [--port_init=legacy,own]
+
+--port_init=legacy: the port starts from the TF1 script's initial weights
+(its --dump_dir init_ckpt, imported with bin/import_tf1), the clean comparison;
+own: the port's own initialisation (glorot output layer with zero bias, where
+the TF1 script draws random_normal).  Only the data order differs between the
+two programs (TF1 DataSet.next_batch vs the port's pipeline).  Exit status 1
+when a legacy-initialised port is more than --max_gap points away.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist-5k")
+STEPS, UNITS, LR, BATCH = 781, 128, 0.001, 128
+
+
+def run(cmd, env=None):
+  t = time.time()
+  proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {})))
+  if proc.returncode != 0:
+    sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}")
+  return proc.stdout, time.time() - t
+
+
+def legacy(data_dir, work_dir, seed):
+  out, secs = run([sys.executable, "legacy/mnist_static_rnn.py", f"--data_dir={data_dir}",
+                   f"--num_units={UNITS}", f"--learning_rate={LR}", f"--train_steps={STEPS}",
+                   f"--seed={seed}", f"--dump_dir={os.path.join(work_dir, 'dump')}",
+                   "--parity_steps=1"], env={"TF_USE_LEGACY_KERAS": "1"})
+  acc = float(re.search(r"Testing Accuracy \(all 10000\): ([\d.]+)", out).group(1))
+  return acc, secs, os.path.join(work_dir, "dump", "init_ckpt", "model.ckpt")
+
+
+def port(data_dir, model_dir, seed, init_ckpt=None):
+  secs = 0.0
+  if init_ckpt:
+    _, secs = run([sys.executable, "bin/import_tf1", f"--checkpoint={init_ckpt}",
+                   "--task=mnist", "--cell=lstm", "--num_layers=1", f"--num_units={UNITS}",
+                   f"--model_dir={model_dir}"])
+  _, train_secs = run([sys.executable, "bin/train", "--task=mnist", "--cell=lstm",
+                       "--num_layers=1", f"--num_units={UNITS}", f"--learning_rate={LR}",
+                       "--lr_schedule=constant", f"--batch_size={BATCH}", "--augment_shift=0",
+                       f"--train_steps={STEPS}", f"--seed={seed}", "--log_every=100",
+                       f"--data_dir={data_dir}", f"--model_dir={model_dir}"])
+  with open(os.path.join(model_dir, "results.json")) as f:
+    results = json.load(f)
+  assert results["test_examples"] == 10000 and results["global_step"] == STEPS
+  return results["test_accuracy"], secs + train_secs
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--data_dir", default=DEFAULT_DATA)
+  parser.add_argument("--work_dir", default="/tmp/accuracy_parity")
+  parser.add_argument("--port_init", default="legacy,own")
+  parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--max_gap", type=float, default=0.5, help="points")
+  args = parser.parse_args()
+  inits = [s for s in args.port_init.split(",") if s]
+  if not set(inits) <= {"legacy", "own"} or not inits:
+    sys.exit(f"--port_init must be a list of legacy,own; got {args.port_init!r}")
+  work = os.path.join(args.work_dir, time.strftime("%Y%m%d-%H%M%S"))
+  os.makedirs(work)
+  print(f"1 x BasicLSTMCell({UNITS}), Adam {LR} constant, batch {BATCH}, {STEPS} steps, "
+        f"no augmentation, seed {args.seed}, data {args.data_dir}", flush=True)
+  acc, secs, init_ckpt = legacy(args.data_dir, work, args.seed)
+  print(f"legacy/mnist_static_rnn.py       test accuracy {100 * acc:.2f}%  ({secs:.0f} s)",
+        flush=True)
+  ok = True
+  for init in inits:
+    p_acc, p_secs = port(args.data_dir, os.path.join(work, f"port_{init}"), args.seed,
+                         init_ckpt if init == "legacy" else None)
+    gap = 100 * abs(p_acc - acc)
+    print(f"bin/train, {init + ' init':<11}        test accuracy {100 * p_acc:.2f}%  "
+          f"({p_secs:.0f} s)  gap {gap:.2f} points", flush=True)
+    if init == "legacy" and gap > args.max_gap:
+      ok = False
+  print("PASS" if ok else f"FAIL: legacy-initialised port more than {args.max_gap} points away")
+  return 0 if ok else 1
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Serving latency of the exported SavedModel vs a TF1 session vs Keras 3.
+
+  python benchmarks/export_latency.py [--num_layers=2 --num_units=128 --rounds=3]
+
+Same network everywhere: ``num_layers`` x LSTM(``num_units``) over 28 rows of
+28 pixels, linear head to 10 classes, random weights (speed only).  Each
+implementation runs in its own fresh process (Keras 3, tf-keras and tf_lstm
+never share one), rounds interleave them, and the table reports medians over
+rounds of: batch-1 request latency (median and p99 of ``--requests`` calls)
+and batch-256 throughput.
+
+- ``savedmodel``: ``tf.saved_model.load(E/1).signatures["serving_default"]``,
+  exported by ``tf_lstm.export.saved_model.export`` (what ``bin/export`` writes);
+  the loading process never imports tf_lstm.
+- ``tf1_session``: ``session.run`` on a ``tf.compat.v1`` static_rnn +
+  MultiRNNCell(BasicLSTMCell) graph (TF_USE_LEGACY_KERAS=1), fetching the
+  same three outputs.
+- ``keras_call`` / ``keras_predict``: Keras 3 ``LSTM`` stack, ``model(x)`` and
+  ``model.predict(x)``.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+COMMON = """
+import json, sys, time
+import numpy as np
+def measure(call, make, requests, big_batches):
+  x1, x256 = make(1), make(256)
+  for _ in range(20):
+    call(x1)
+  times = []
+  for _ in range(requests):
+    t = time.perf_counter(); call(x1); times.append(time.perf_counter() - t)
+  call(x256)
+  t = time.perf_counter()
+  for _ in range(big_batches):
+    call(x256)
+  throughput = 256 * big_batches / (time.perf_counter() - t)
+  return {"median_ms": 1e3 * float(np.median(times)),
+          "p99_ms": 1e3 * float(np.percentile(times, 99)),
+          "throughput": throughput}
+layers, units, requests, big_batches = map(int, sys.argv[2:6])
+rng = np.random.default_rng(0)
+"""
+
+EXPORT = """
+import sys
+from tf_lstm import config as config_lib
+from tf_lstm.training import loop
+from tf_lstm.export import saved_model
+layers, units, base = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+cfg = config_lib.TrainConfig(model=config_lib.ModelConfig(num_layers=layers, num_units=units))
+task, model, _ = loop.build(cfg)
+print(saved_model.export(task.serving_module(model), base))
+"""
+
+SAVEDMODEL = COMMON + """
+import tensorflow as tf
+sig = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+assert "tf_lstm" not in sys.modules
+make = lambda b: tf.constant(rng.random((b, 28, 28), np.float32))
+print(json.dumps({"savedmodel": measure(lambda x: sig(images=x), make, requests, big_batches)}))
+"""
+
+TF1_SESSION = COMMON + """
+import os
+assert os.environ["TF_USE_LEGACY_KERAS"] == "1"
+import tensorflow as tf
+v1 = tf.compat.v1
+v1.disable_eager_execution()
+images = v1.placeholder(tf.float32, [None, 28, 28], name="images")
+cell = v1.nn.rnn_cell.MultiRNNCell(
+    [v1.nn.rnn_cell.BasicLSTMCell(units) for _ in range(layers)])
+outputs, _ = v1.nn.static_rnn(cell, tf.unstack(images, 28, 1), dtype=tf.float32)
+w = tf.Variable(v1.random_normal([units, 10], stddev=0.1))
+b = tf.Variable(tf.zeros([10]))
+logits = tf.matmul(outputs[-1], w) + b
+fetches = {"probabilities": tf.nn.softmax(logits), "classes": tf.argmax(logits, 1),
+           "logits": logits}
+sess = v1.Session()
+sess.run(v1.global_variables_initializer())
+make = lambda b: rng.random((b, 28, 28), np.float32)
+print(json.dumps({"tf1_session": measure(lambda x: sess.run(fetches, {images: x}), make,
+                                         requests, big_batches)}))
+"""
+
+KERAS = COMMON + """
+import keras
+assert keras.__version__.startswith("3"), keras.__version__
+stack = [keras.layers.LSTM(units, return_sequences=True) for _ in range(layers - 1)]
+model = keras.Sequential([keras.Input((28, 28)), *stack, keras.layers.LSTM(units),
+                          keras.layers.Dense(10)])
+make = lambda b: rng.random((b, 28, 28), np.float32)
+print(json.dumps({
+    "keras_call": measure(lambda x: model(x), make, requests, big_batches),
+    "keras_predict": measure(lambda x: model.predict(x, verbose=0), make,
+                             max(requests // 5, 20), big_batches)}))
+"""
+
+
+def run(code, *args, legacy=False):
+  env = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS", "PYTHONPATH")}
+  env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+  if legacy:
+    env["TF_USE_LEGACY_KERAS"] = "1"
+  proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+                        capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+  if proc.returncode != 0:
+    raise RuntimeError(f"benchmark subprocess failed:\n{proc.stderr[-3000:]}")
+  return proc.stdout.strip().splitlines()[-1]
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--num_layers", type=int, default=2)
+  parser.add_argument("--num_units", type=int, default=128)
+  parser.add_argument("--requests", type=int, default=300)
+  parser.add_argument("--big_batches", type=int, default=10)
+  parser.add_argument("--rounds", type=int, default=3)
+  args = parser.parse_args()
+  sizes = [args.num_layers, args.num_units, args.requests, args.big_batches]
+  with tempfile.TemporaryDirectory() as tmp:
+    export = run(EXPORT.replace("import sys", f"import sys; sys.path.insert(0, {ROOT!r})", 1),
+                 args.num_layers, args.num_units, os.path.join(tmp, "E"))
+    results = {}
+    for r in range(args.rounds):
+      for code, extra, legacy in [(SAVEDMODEL, [export], False), (TF1_SESSION, ["-"], True),
+                                  (KERAS, ["-"], False)]:
+        for name, m in json.loads(run(code, *extra, *sizes, legacy=legacy)).items():
+          results.setdefault(name, []).append(m)
+          print(f"round {r + 1} {name}: {m}", file=sys.stderr)
+  median = lambda xs: sorted(xs)[len(xs) // 2]
+  print(f"{args.num_layers} x LSTM({args.num_units}), 28 steps; medians over {args.rounds} "
+        f"rounds; {os.cpu_count()} CPUs")
+  print(f"{'implementation':<15} {'b=1 median ms':>14} {'b=1 p99 ms':>11} "
+        f"{'b=256 ex/s':>11} {'median vs tf1':>14}")
+  ref = median([m["median_ms"] for m in results["tf1_session"]])
+  for name, ms in results.items():
+    med = median([m["median_ms"] for m in ms])
+    print(f"{name:<15} {med:>14.3f} {median([m['p99_ms'] for m in ms]):>11.3f} "
+          f"{median([m['throughput'] for m in ms]):>11.0f} {med / ref:>13.2f}x")
+
+
+if __name__ == "__main__":
+  main()

@@ -6,7 +6,7 @@ included) and a few warm-up steps, then prints one JSON line
 ``{"ready": true, "first_step_ms": ..., "warmup_ms": ..., "info": ...}``.
 Then, for each stdin line ``run K`` it runs K training steps, each ending in a
 host sync (as ``bin/train`` does with ``float(loss)``), and prints
-``{"ms_per_step": ...}``; ``quit`` (or EOF) ends it.  The driver
+``{"ms_per_step": ..., "cpu_ms_per_step": ...}`` (wall and process CPU time); ``quit`` (or EOF) ends it.  The driver
 (``bin/benchmark``) interleaves the ``run`` requests of all workers so that
 they share the machine's load fairly.
 """
@@ -41,10 +41,11 @@ def serve(step, info=None):
       _say({"error": f"unknown command {line!r}"})
       continue
     n = int(cmd[1])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(n):
       step()
-    _say({"ms_per_step": (time.perf_counter() - t0) / n * 1e3})
+    _say({"ms_per_step": (time.perf_counter() - t0) / n * 1e3,
+          "cpu_ms_per_step": (time.process_time() - c0) / n * 1e3})
 
 
 def _say(obj):

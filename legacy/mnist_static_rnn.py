@@ -16,7 +16,8 @@ through tf.compat.v1.  Changes against the TF1 original -- imports only:
 
 Additions that are not in the original (the model and training loop are
 unchanged by default): command-line flags (--data_dir, --seed, --train_steps;
-parity variants --cell/--num_layers/--num_units/--optimizer/--learning_rate)
+parity variants --cell/--num_layers/--num_units/--optimizer/--learning_rate,
+and the naive-LSTM study's --input_projection/--pooling)
 and the parity harness of legacy/_parity.py (--dump_dir, --checkpoint_dir,
 --test_logits_out).
 
@@ -51,6 +52,12 @@ def parse_args(argv=None):
                       "--training_iters)")
   _parity.add_model_flags(parser, num_layers=1, num_units=128,
                           learning_rate=0.001)
+  parser.add_argument("--input_projection", type=int, default=0,
+                      help="study variant: each row x_t -> x_t W_in + b_in of "
+                      "this size before the cell (0: off, the original)")
+  parser.add_argument("--pooling", choices=("last", "mean"), default="last",
+                      help="study variant: the head reads the last output "
+                      "(original) or the mean of all outputs")
   _parity.add_harness_flags(parser)
   return parser.parse_args(argv)
 
@@ -88,6 +95,11 @@ def main(argv=None):
   def RNN(x, weights, biases):
     # Unstack to get a list of 'n_steps' tensors of shape (batch, n_input)
     x = tf.unstack(x, n_steps, 1)
+    if flags.input_projection:  # study variant: linear input "embedding"
+      W_in = tf.Variable(tf.random_normal([n_input, flags.input_projection],
+                                          stddev=0.1), name="W_in")
+      b_in = tf.Variable(tf.zeros([flags.input_projection]), name="b_in")
+      x = [tf.matmul(row, W_in) + b_in for row in x]
     if flags.cell == "lstm" and flags.num_layers == 1:
       # Define a lstm cell with tensorflow
       lstm_cell = rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)
@@ -96,6 +108,8 @@ def main(argv=None):
                                     flags.num_layers, forget_bias=1.0)
     # Get lstm cell output
     outputs, states = tf.nn.static_rnn(lstm_cell, x, dtype=tf.float32)
+    if flags.pooling == "mean":  # study variant: mean of the step outputs
+      return tf.matmul(tf.add_n(outputs) / float(n_steps), weights) + biases
     # Linear activation, using rnn inner loop last output
     return tf.matmul(outputs[-1], weights) + biases
 
@@ -124,7 +138,9 @@ def main(argv=None):
           meta=dict(cell=flags.cell, num_layers=flags.num_layers,
                     num_units=n_hidden, optimizer=flags.optimizer,
                     learning_rate=learning_rate,
-                    batch_size=flags.parity_batch_size, forget_bias=1.0),
+                    batch_size=flags.parity_batch_size, forget_bias=1.0,
+                    input_projection=flags.input_projection,
+                    pooling=flags.pooling),
           n_steps=n_steps, n_input=n_input, seed=flags.seed,
           steps=flags.parity_steps, batch_size=flags.parity_batch_size)
       if flags.train_steps is None:

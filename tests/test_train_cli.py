@@ -125,7 +125,7 @@ def test_resume_with_other_model_flags_is_refused(trained, tmp_path):
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(small_mnist_dir, tmp_path):
   model_dir = str(tmp_path / "nan")
-  proc = run_bin("train", *TINY, "--optimizer=sgd", "--learning_rate=1e30",
+  proc = run_bin("train", *TINY, "--optimizer=sgd", "--learning_rate=1e38",
                  "--lr_schedule=constant", "--train_steps=50", "--checkpoint_every=1",
                  f"--data_dir={small_mnist_dir}", f"--model_dir={model_dir}")
   assert proc.returncode == 1

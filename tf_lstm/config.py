@@ -23,6 +23,8 @@ class ModelConfig:
   max_length: int = 256          # tokens kept per text (imdb: the last ones)
   bidirectional: bool = False
   char_features: int = 0         # conll: char-CNN filters per word (0: none)
+  dropout: float = 0.0           # imdb, ptb: fraction dropped in training (0: off)
+  init_scale: float = 0.0        # ptb: every weight starts U(-s, s) (0: default inits)
   # Cell options (tf_lstm.models.factory.OPTIONS); the defaults mean "off".
   use_peepholes: bool = False    # lstm_full
   cell_clip: float = 0.0         # lstm_full, 0: no clip
@@ -44,6 +46,12 @@ class TrainConfig:
   checkpoint_every: int = 200
   log_every: int = 50
   clip_norm: float = 0.0         # 0: no gradient clipping
+  lr_decay: float = 1.0          # lr_schedule=epoch_decay: factor per epoch ...
+  lr_decay_epoch: int = 0        # ... after this many epochs at the full rate
+  num_steps: int = 20            # ptb: truncated-BPTT window (tokens per row per step)
+  train_file: str = ""           # ptb: file names within data_dir ("": ptb.train.txt, ...)
+  eval_file: str = ""
+  valid_file: str = ""
   augment_shift: int = 0         # max random translation in pixels (images)
   seed: int = 0
   data_dir: str = ""

@@ -159,7 +159,7 @@ def check_global_batch(batch_size, strategy):
 
 
 def check_same_on_all_workers(strategy, value, what):
-  """Raises unless the int ``value`` is equal on every worker (a cheap all-reduce)."""
+  """Raises unless the int ``value`` is equal on every worker (an all-gather; also a barrier)."""
   if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
     return
   per_replica = strategy.run(lambda: tf.constant([value], tf.int64))

@@ -15,6 +15,10 @@ else (the element-wise gate math and its gradient, ``dh_{t-1}``) is the
 cell's code differentiated by TensorFlow: there is one LSTM step, in
 ``tf_lstm.cells.basic_lstm``.  Outputs equal the reference unroll up to float
 summation order (``tests/test_fast_path.py`` checks outputs and gradients).
+
+Opt-in: ``static_rnn(..., fused=True)``.  On the 2-core benchmark machine it
+was not faster than the step-by-step unroll (``bin/benchmark
+--peers=port,port-fused,port-hoist``), so ``bin/train`` does not use it.
 """
 
 import tensorflow as tf

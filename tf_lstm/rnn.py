@@ -28,7 +28,7 @@ def _as_step_list(inputs):
 
 
 def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None,
-               fused=True):
+               fused=False):
   """Unrolls ``cell`` over ``inputs`` with a Python loop (TF1 ``static_rnn``).
 
   Traced inside ``tf.function`` this builds one graph node per step, exactly
@@ -42,11 +42,12 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
     dtype: dtype of the zero state (default: the inputs' dtype).
     sequence_length: optional ``[batch]`` int lengths: outputs at
       ``t >= length`` are zero and the state stops updating there.
-    fused: with ``True`` (the default) a ``BasicLSTMCell`` or a
-      ``MultiRNNCell`` of them, without ``sequence_length``, is unrolled by
-      ``tf_lstm.fused.static_lstm``: the same function and variables, computed
-      layer by layer with the input products hoisted out of the loop (faster);
-      ``False`` always runs the step-by-step loop below (the reference).
+    fused: with ``True`` a ``BasicLSTMCell`` or a ``MultiRNNCell`` of them,
+      without ``sequence_length``, is unrolled by ``tf_lstm.fused.static_lstm``:
+      the same function and variables, computed layer by layer with the input
+      products hoisted out of the loop (equal to 1e-6, tests/test_fast_path.py).
+      Off by default: on the 2-core benchmark machine it was not faster than
+      this step-by-step loop (see ``bin/benchmark --peers=port,port-fused``).
   Returns:
     ``(outputs, final_state)``: a length-T list of ``[batch, output_size]``
     tensors and the state after the last (valid) step.

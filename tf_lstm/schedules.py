@@ -33,4 +33,4 @@ def epoch_decay(steps_per_epoch, decay, start_epoch):
   return schedule
 
 
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "epoch_decay")

@@ -30,10 +30,10 @@ def main():
     from tf_lstm import fused
     fused.ONE_PRODUCT_WEIGHT_GRADIENT = cfg["one_product_weight_gradient"]
     what += f"; fused.ONE_PRODUCT_WEIGHT_GRADIENT={fused.ONE_PRODUCT_WEIGHT_GRADIENT}"
-  if cfg.get("reference_unroll"):   # the port before the fast path: static_rnn(fused=False)
+  if cfg.get("fused_unroll"):   # the experimental fast path: static_rnn(fused=True)
     real = rnn.static_rnn
-    rnn.static_rnn = lambda *a, **k: real(*a, **dict(k, fused=False))
-    what += "; static_rnn(fused=False), the step-by-step reference unroll"
+    rnn.static_rnn = lambda *a, **k: real(*a, **dict(k, fused=True))
+    what += "; static_rnn(fused=True)"
   model_cfg = config_lib.ModelConfig(task="mnist", cell=cfg["cell"],
                                      num_layers=cfg["num_layers"], num_units=cfg["num_units"])
   train_cfg = config_lib.TrainConfig(model=model_cfg, optimizer="adam", batch_size=b)

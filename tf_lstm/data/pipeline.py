@@ -11,12 +11,17 @@ import inspect
 import tensorflow as tf
 
 
-def train_dataset(num_examples, batch_size, seed, start_step=0):
-  """Index batches ``[batch_size]`` int32 for steps ``start_step, ...`` (infinite)."""
+def train_dataset(num_examples, batch_size, seed, start_step=0, shuffle=True):
+  """Index batches ``[batch_size]`` int32 for steps ``start_step, ...`` (infinite).
+
+  ``shuffle=False``: every epoch is ``0, 1, ..., num_examples - 1`` in order.
+  """
   start = start_step * batch_size
   first_epoch = start // num_examples
 
   def epoch_indices(epoch):
+    if not shuffle:
+      return tf.data.Dataset.range(num_examples).map(lambda i: tf.cast(i, tf.int32))
     return tf.data.Dataset.from_tensor_slices(
         tf.random.experimental.stateless_shuffle(
             tf.range(num_examples), seed=tf.stack([tf.cast(seed, tf.int64), epoch])))

@@ -5,6 +5,7 @@ import tensorflow as tf
 from tf_lstm import bidirectional
 from tf_lstm.cells import base
 from tf_lstm.dynamic_rnn import dynamic_rnn
+from tf_lstm.models.dropout import dropout
 
 
 def uniform_embedding(vocab_size, dim, scale=0.05):
@@ -26,13 +27,15 @@ class TextClassifier(tf.Module):
   ``dynamic_rnn`` (or ``[h_fw; h_bw]`` with ``cell_bw``) over ``embedding[ids]``.
 
   Call: ``(ids [B, T] int, lengths [B] int)`` -> logits ``[B, num_classes]``.
-  Ids at ``t >= length`` never influence the result.
+  Ids at ``t >= length`` never influence the result.  With ``dropout=r`` and
+  ``training=True`` the embeddings and the pooled features go through dropout.
   """
 
   def __init__(self, vocab_size, embedding_dim, cell, num_classes, cell_bw=None,
-               name="text_classifier"):
+               dropout=0.0, name="text_classifier"):
     super().__init__(name=name)
     self.cell, self.cell_bw = cell, cell_bw
+    self.dropout = float(dropout)
     self.vocab_size = int(vocab_size)
     with self.name_scope:
       self.embedding = tf.Variable(uniform_embedding(self.vocab_size, embedding_dim),
@@ -47,17 +50,18 @@ class TextClassifier(tf.Module):
                                          name="kernel")
         self.output_bias = tf.Variable(tf.zeros([num_classes]), name="bias")
 
-  def features(self, ids, lengths):
+  def features(self, ids, lengths, training=False):
     """``[B, features]``: the masked mean of the RNN outputs."""
-    x = tf.nn.embedding_lookup(self.embedding, ids)
+    x = dropout(tf.nn.embedding_lookup(self.embedding, ids), self.dropout, training)
     if self.cell_bw is None:
       outputs, _ = dynamic_rnn(self.cell, x, sequence_length=lengths, dtype=x.dtype)
     else:
       (fw, bw), _ = bidirectional.bidirectional_dynamic_rnn(
           self.cell, self.cell_bw, x, sequence_length=lengths, dtype=x.dtype)
       outputs = tf.concat([fw, bw], axis=2)
-    return masked_mean(outputs, lengths)
+    return dropout(masked_mean(outputs, lengths), self.dropout, training)
 
-  def __call__(self, inputs):
+  def __call__(self, inputs, training=False):
     ids, lengths = inputs
-    return tf.matmul(self.features(ids, lengths), self.output_kernel) + self.output_bias
+    return (tf.matmul(self.features(ids, lengths, training), self.output_kernel)
+            + self.output_bias)

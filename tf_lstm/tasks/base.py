@@ -17,11 +17,17 @@ class Task:
   after ``load`` and may read ``config.model_dir`` (nothing is written
   there before ``save_assets(model_dir)``, which runs once the run's config
   is checked); ``loss_terms(logits, labels) -> (loss_sum, correct, count)``;
-  ``extra_metrics(model, eval_dataset) -> {name: value}`` for results.json.
+  ``extra_metrics(model, eval_dataset) -> {name: value}`` for results.json;
+  ``derived_metrics(metrics) -> {name: value}`` from the final evaluation's
+  ``loss``/``accuracy`` (e.g. perplexity).  ``shuffle = False`` keeps the
+  training examples in order (contiguous LM batches); ``eval_batch_size`` is
+  how many eval examples go into one evaluation batch.
   """
 
   name = None
   metric = "accuracy"
+  shuffle = True
+  eval_batch_size = 500
 
   def load(self, data_dir):
     raise NotImplementedError
@@ -38,6 +44,10 @@ class Task:
 
   def extra_metrics(self, model, eval_dataset):
     del model, eval_dataset
+    return {}
+
+  def derived_metrics(self, metrics):
+    del metrics
     return {}
 
   def build_model(self, model_config):

@@ -29,6 +29,10 @@ def make_cells(model_config):
 class ImdbTask(base.Task):
   name = "imdb"
   num_classes = 2
+  # bin/train defaults for this task (>= 87% test accuracy, benchmarks/imdb.py).
+  flag_defaults = dict(vocab_size=20000, max_length=256, embedding_dim=64, num_layers=1,
+                       num_units=64, batch_size=64, optimizer="adam", learning_rate=2e-3,
+                       lr_schedule="cosine", epochs=2, dropout=0.5)
 
   def __init__(self):
     self.words = None
@@ -80,7 +84,8 @@ class ImdbTask(base.Task):
   def build_model(self, model_config):
     cell, cell_bw = make_cells(model_config)
     return TextClassifier(model_config.vocab_size + text.NUM_RESERVED,
-                          model_config.embedding_dim, cell, self.num_classes, cell_bw)
+                          model_config.embedding_dim, cell, self.num_classes, cell_bw,
+                          dropout=model_config.dropout)
 
   def serving_module(self, model):
     from tf_lstm.export import text_serving  # Only exports need it.

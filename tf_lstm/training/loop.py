@@ -6,6 +6,7 @@ Runs under any ``tf.distribute`` strategy (the default one when none is given).
 """
 
 import dataclasses
+import inspect
 import json
 import math
 import os
@@ -34,6 +35,14 @@ cross_entropy = losses.cross_entropy
 num_correct = losses.num_correct
 
 
+def training_call(model):
+  """``model`` called in training mode: ``model(x, training=True)`` if it takes
+  ``training`` (dropout), else ``model(x)``."""
+  if "training" in inspect.signature(model.__call__).parameters:
+    return lambda inputs: model(inputs, training=True)
+  return model
+
+
 def make_train_step(model, optimizer, global_batch_size, clip_norm=0.0, strategy=None,
                     loss_terms=None):
   """A ``tf.function`` ``(inputs, labels) -> (loss, correct)`` that updates ``model``.
@@ -48,9 +57,11 @@ def make_train_step(model, optimizer, global_batch_size, clip_norm=0.0, strategy
   constrained = [m for m in (model,) + tuple(model.submodules)
                  if hasattr(m, "apply_constraints")]
 
+  forward = training_call(model)
+
   def replica_step(inputs, labels):
     with tf.GradientTape() as tape:
-      logits = model(inputs)
+      logits = forward(inputs)
       if loss_terms is None:
         loss = cross_entropy(logits, labels, global_batch_size)
         correct, count = num_correct(logits, labels), tf.constant(0.0)
@@ -103,7 +114,11 @@ def evaluate(model, dataset, strategy=None, loss_terms=None):
   return {"loss": loss_sum / count, "accuracy": correct / count, "examples": int(count)}
 
 
-def _schedule(config):
+def _schedule(config, steps_per_epoch=None):
+  if config.lr_schedule == "epoch_decay":
+    if not steps_per_epoch:
+      raise ValueError("lr_schedule 'epoch_decay' needs the number of steps per epoch")
+    return schedules.epoch_decay(steps_per_epoch, config.lr_decay, config.lr_decay_epoch)
   if config.lr_schedule == "cosine":
     return schedules.cosine(config.train_steps)
   if config.lr_schedule == "constant":
@@ -112,7 +127,7 @@ def _schedule(config):
                    f"expected one of {schedules.SCHEDULES}")
 
 
-def build(config, strategy=None, task=None):
+def build(config, strategy=None, task=None, steps_per_epoch=None):
   """The task, model and optimizer for ``config`` (variables created, seeded)."""
   strategy = strategy or tf.distribute.get_strategy()
   task = task or tasks.get(config.model.task)
@@ -120,7 +135,7 @@ def build(config, strategy=None, task=None):
   with strategy.scope():
     model = task.build_model(config.model)
     optimizer = optimizers.make_optimizer(config.optimizer, config.learning_rate)
-    optimizer.schedule = _schedule(config)
+    optimizer.schedule = _schedule(config, steps_per_epoch)
     optimizer.build(model.trainable_variables)
   return task, model, optimizer
 
@@ -145,7 +160,7 @@ def train(config, strategy=None, log=print):
   checkpoints.check_or_write_config(config.model_dir, config, write=chief)
   if chief:
     task.save_assets(config.model_dir)     # e.g. vocab.txt, reused on resume.
-  task, model, optimizer = build(config, strategy, task)
+  task, model, optimizer = build(config, strategy, task, num_train / config.batch_size)
   ckpt, manager = checkpoints.make_manager(config.model_dir, model, optimizer,
                                           strategy=strategy)
   restored = checkpoints.restore_latest(ckpt, manager)
@@ -157,10 +172,12 @@ def train(config, strategy=None, log=print):
   def train_dataset_fn(input_context):   # this worker's replicas' slices of each global batch
     return pipeline.gather_batches(
         distribute.replica_index_batches(
-            pipeline.train_dataset(num_train, config.batch_size, config.seed, start),
+            pipeline.train_dataset(num_train, config.batch_size, config.seed, start,
+                                   shuffle=task.shuffle),
             input_context),
         train_arrays, task.train_transform(config.augment_shift), config.seed, start)
-  eval_ds = pipeline.eval_dataset(task.eval_arrays(data), 500, task.eval_transform())
+  eval_ds = pipeline.eval_dataset(task.eval_arrays(data), task.eval_batch_size,
+                                  task.eval_transform())
   step_fn = make_train_step(model, optimizer, config.batch_size, config.clip_norm, strategy,
                             loss_terms=task.loss_terms)
 
@@ -230,7 +247,8 @@ def train(config, strategy=None, log=print):
   }
   log(f"test accuracy {metrics['accuracy']:.4f} loss {metrics['loss']:.4f} "
       f"on {metrics['examples']} examples (step {step})")
-  for name, value in task.extra_metrics(model, eval_ds).items():
+  for name, value in {**task.derived_metrics(metrics),
+                      **task.extra_metrics(model, eval_ds)}.items():
     results["test_" + name] = value
     log(f"test {name} {value:.4f}")
   if config.export_dir:

@@ -43,7 +43,8 @@ def main():
   def step():
     matmuls(lhs)
 
-  _worker.serve(step, {"flop_per_step": flop, "matmuls_per_step": len(shapes),
+  _worker.serve(step, {"what": "the step's matmuls alone, at their own shapes, one tf.function",
+                       "flop_per_step": flop, "matmuls_per_step": len(shapes),
                        "formula": "floor_ms = FLOP_per_step / measured GFLOP/s of these "
                                   "shapes; FLOP = 3*2*B*T*sum_l (D_l+N)*G + 3*2*B*N*C"})
 

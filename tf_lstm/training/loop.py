@@ -249,8 +249,9 @@ def train(config, strategy=None, log=print):
       f"on {metrics['examples']} examples (step {step})")
   for name, value in {**task.derived_metrics(metrics),
                       **task.extra_metrics(model, eval_ds)}.items():
-    results["test_" + name] = value
-    log(f"test {name} {value:.4f}")
+    key = name if name.startswith("valid_") else "test_" + name   # valid_*: another split
+    results[key] = value
+    log(f"{key.replace('_', ' ')} {value:.4f}")
   if config.export_dir:
     path = distribute.export(saved_model.export, task.serving_module(model),
                              config.export_dir, strategy)

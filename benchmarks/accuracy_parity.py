@@ -4,14 +4,14 @@
 One BasicLSTMCell of 128 units, Adam 0.001 (constant), batch 128, 781 steps,
 no augmentation, on ../shared/data/mnist-5k; accuracy on its 10,000 test digits.
 
-  python benchmarks/accuracy_parity.py [--seeds=0,1,2] [--jobs=2] [--port_init=legacy,own]
+  python benchmarks/accuracy_parity.py [--seeds=0,1,2,3,4] [--jobs=2] [--port_init=legacy,own]
 
 --port_init=legacy: the port starts from the TF1 script's initial weights
 (its --dump_dir init_ckpt, imported with bin/import_tf1), the clean comparison;
 own: the port's own initialisation (glorot output layer with zero bias, where
 the TF1 script draws random_normal).  Only the data order differs between the
 two programs (TF1 DataSet.next_batch vs the port's pipeline), which alone
-moves one run's accuracy by about half a point, so the gap is taken between
+moves one run's accuracy by up to ~1.5 points (measured), so the gap is taken between
 the mean accuracies over --seeds.  Exit status 1 when the legacy-initialised
 port's mean is more than --max_gap points from the TF1 script's.
 """
@@ -84,7 +84,7 @@ def main():
   parser.add_argument("--data_dir", default=DEFAULT_DATA)
   parser.add_argument("--work_dir", default="/tmp/accuracy_parity")
   parser.add_argument("--port_init", default="legacy", help="legacy, own or legacy,own")
-  parser.add_argument("--seeds", default="0,1,2",
+  parser.add_argument("--seeds", default="0,1,2,3,4",
                       help="the gap is between mean accuracies over these seeds")
   parser.add_argument("--jobs", type=int, default=1, help="seeds run in parallel")
   parser.add_argument("--max_gap", type=float, default=0.5, help="points")

@@ -87,11 +87,11 @@ def test_train_reports_perplexity_and_learns(ptb_run):
           config["lr_schedule"], config["lr_decay"], config["clip_norm"],
           config["model"]["init_scale"]) == (2, 0.0, "epoch_decay", 0.5, 5.0, 0.1)
   assert results["test_perplexity"] == pytest.approx(math.exp(results["test_loss"]))
-  # 11 words + <eos> + <unk>: a uniform model scores 13; the grammar is far more predictable.
+  # 9 words + <eos> + <unk>: a uniform model scores 11; the grammar is far more predictable.
   assert results["test_perplexity"] < 5.0
   assert results["valid_perplexity"] < 5.0
   vocab = (model_dir / "vocab.txt").read_text().split()
-  assert len(vocab) == 13 and "<eos>" in vocab and "<unk>" in vocab
+  assert len(vocab) == 11 and "<eos>" in vocab and "<unk>" in vocab
   # 300 lines * ~6 words: steps per epoch = ((N // 4) - 1) // 5.
   assert results["global_step"] == 3 * ((len(ptb_data.read_words(
       str(base / "data" / "ptb.train.txt"))) // 4 - 1) // 5)
@@ -102,7 +102,7 @@ def test_export_next_word_probabilities(ptb_run):
   loaded = tf.saved_model.load(str(base / "export" / "1"))
   out = loaded.signatures["predict_words"](words=tf.constant([["the", "cat", "sat"]]))
   probs = out["next_word_probabilities"].numpy()
-  assert probs.shape == (1, 13)
+  assert probs.shape == (1, 11)
   np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
   by_ids = loaded.signatures["serving_default"](ids=out["ids"])
   np.testing.assert_allclose(by_ids["logits"], out["logits"], atol=1e-5)

@@ -80,14 +80,14 @@ class PtbTask(base.Task):
     """Reads the files, builds (or reads back) the vocabulary, cuts the windows."""
     train_path = os.path.join(data_dir, config.train_file or TRAIN)
     eval_path = os.path.join(data_dir, config.eval_file or TEST)
+    train_words = ptb_data.read_words(train_path)
+    eval_words = ptb_data.read_words(eval_path)
     if config.valid_file:
       valid_path = os.path.join(data_dir, config.valid_file)
     else:
       valid_path = os.path.join(data_dir, VALID)
       if not os.path.isfile(valid_path) or os.path.samefile(valid_path, train_path):
         valid_path = None
-    train_words = ptb_data.read_words(train_path)
-    eval_words = ptb_data.read_words(eval_path)
     valid_words = ptb_data.read_words(valid_path) if valid_path else None
     vocab_path = os.path.join(config.model_dir, text.VOCAB_FILE) if config.model_dir else ""
     if vocab_path and os.path.exists(vocab_path):

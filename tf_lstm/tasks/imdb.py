@@ -32,7 +32,7 @@ class ImdbTask(base.Task):
   # bin/train defaults for this task (>= 87% test accuracy, benchmarks/imdb.py).
   flag_defaults = dict(vocab_size=20000, max_length=256, embedding_dim=64, num_layers=1,
                        num_units=64, batch_size=64, optimizer="adam", learning_rate=2e-3,
-                       lr_schedule="cosine", epochs=1, dropout=0.5)
+                       lr_schedule="cosine", epochs=2, dropout=0.5)
 
   def __init__(self):
     self.words = None

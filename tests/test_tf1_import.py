@@ -99,6 +99,105 @@ def test_other_cells(tmp_path, cell, names, options):
   assert_loaded(model, arrays, mapping)
 
 
+def gflstm_shapes(n=N, num_layers=2, depth=28):
+  """legacy/mnist_gflstm.py's variables (one GFLSTMCell of num_layers layers)."""
+  out, total = {}, num_layers * n
+  for j in range(num_layers):
+    d, p = (depth if j == 0 else n), f"rnn/gflstm_cell/cell_{j}"
+    out.update({f"{p}/gates/kernel": [d + n, 3 * n], f"{p}/gates/bias": [3 * n],
+                f"{p}/candidate/input_kernel": [d, n],
+                f"{p}/candidate/recurrent_kernel": [total, n], f"{p}/candidate/bias": [n],
+                f"{p}/global_reset/kernel": [d + total, num_layers]})
+  return out
+
+
+def binary_lstm_shapes(n=N, num_layers=2):
+  """legacy/mnist_binary_lstm.py's variables (BasicLSTMCell layout, binary_lstm_cell)."""
+  return {name: shape for k in range(num_layers) for name, shape in lstm_shapes(
+      f"rnn/multi_rnn_cell/cell_{k}/binary_lstm_cell", depth=28 if k == 0 else N).items()}
+
+
+def assert_wrong_num_units_lists_everything(prefix, arrays, model, wrong_shape, expects):
+  before = [v.numpy() for v in model.trainable_variables]
+  with pytest.raises(tf1_import.TF1ImportError) as e:
+    tf1_import.load(model, prefix)
+  msg = str(e.value)
+  assert wrong_shape in msg
+  assert "the port model expects (port name [shape] <- TF1 name):\n" in msg
+  assert expects in msg
+  assert "the checkpoint holds (optimizer slots omitted):\n" in msg
+  for name in arrays:
+    if not tf1_import.is_optimizer_slot(name):
+      shape = ", ".join(str(d) for d in arrays[name].shape)
+      assert f"  {name} [{shape}]\n" in msg, name
+  assert "Adam" not in msg and "check --cell/--num_layers/--num_units" in msg
+  for v, b in zip(model.trainable_variables, before):   # nothing assigned
+    np.testing.assert_array_equal(v.numpy(), b)
+
+
+def test_gflstm(tmp_path):
+  shapes = {**gflstm_shapes(), **OUTPUT}
+  slots = {f"{n}/Adam{s}": shape for n, shape in shapes.items() for s in ("", "_1")}
+  arrays = random_arrays({**shapes, **slots, "beta1_power": [], "beta2_power": []})
+  prefix = write_tf1_checkpoint(tmp_path, arrays)
+  model = build("gflstm", num_layers=2)
+  mapping = tf1_import.load(model, prefix)
+  assert set(mapping.values()) == set(shapes)
+  assert mapping["cell/layer_1/candidate/recurrent_kernel"] == (
+      "rnn/gflstm_cell/cell_1/candidate/recurrent_kernel")
+  assert len(mapping) == len(model.trainable_variables) == 14
+  assert_loaded(model, arrays, mapping)
+  np.testing.assert_array_equal(model.cell.layers[0]["reset_kernel"].numpy(),
+                                arrays["rnn/gflstm_cell/cell_0/global_reset/kernel"])
+  assert_wrong_num_units_lists_everything(
+      prefix, arrays, build("gflstm", num_layers=2, num_units=16),
+      "wrong shape: rnn/gflstm_cell/cell_0/gates/kernel is [36, 24] in the checkpoint, "
+      "cell/layer_0/gates/kernel is [44, 48]",
+      "  cell/layer_1/global_reset/kernel [48, 2] <- "
+      "rnn/gflstm_cell/cell_1/global_reset/kernel\n")
+
+
+def test_binary_lstm(tmp_path):
+  shapes = {**binary_lstm_shapes(), **OUTPUT}
+  arrays = random_arrays(shapes)
+  for name in arrays:   # TF1's real-valued shadow kernels live in [-1, 1].
+    if name.endswith("/kernel"):
+      arrays[name] = np.clip(arrays[name], -1.0, 1.0)
+  prefix = write_tf1_checkpoint(tmp_path, arrays)
+  model = build("binary_lstm", num_layers=2)
+  mapping = tf1_import.load(model, prefix)
+  assert set(mapping.values()) == set(shapes)
+  assert mapping["cell/layer_1/kernel"] == "rnn/multi_rnn_cell/cell_1/binary_lstm_cell/kernel"
+  assert_loaded(model, arrays, mapping)
+  layer = model.cell.cells[1]   # the shadow kernel is TF1's; the step binarises it
+  shadow = arrays["rnn/multi_rnn_cell/cell_1/binary_lstm_cell/kernel"]
+  np.testing.assert_array_equal(layer.binary_kernel().numpy(),
+                                np.where(shadow >= 0, layer.scale, -layer.scale)
+                                .astype(np.float32))
+  assert_wrong_num_units_lists_everything(
+      prefix, arrays, build("binary_lstm", num_layers=2, num_units=16),
+      "wrong shape: rnn/multi_rnn_cell/cell_0/binary_lstm_cell/kernel is [36, 32] in the "
+      "checkpoint, cell/layer_0/kernel is [44, 64]",
+      "  cell/layer_1/kernel [32, 64] <- rnn/multi_rnn_cell/cell_1/binary_lstm_cell/kernel\n")
+
+
+@pytest.mark.parametrize("cell,shapes", [("gflstm", gflstm_shapes()),
+                                         ("binary_lstm", binary_lstm_shapes())])
+def test_cli_extra_cells(tmp_path, cell, shapes):
+  arrays = random_arrays({**shapes, **OUTPUT})
+  (tmp_path / "tf1").mkdir()
+  prefix = write_tf1_checkpoint(tmp_path / "tf1", arrays)
+  proc = run_bin("import_tf1", f"--checkpoint={prefix}", f"--cell={cell}", "--num_layers=2",
+                 f"--num_units={N}", f"--model_dir={tmp_path / 'model'}", check=True)
+  assert "cell/layer_1/" in proc.stdout and "output/kernel <- Variable\n" in proc.stdout
+  config = checkpoints.read_config(str(tmp_path / "model"))
+  assert config.model.cell == cell and config.model.num_layers == 2
+  model = loop.build(config)[1]
+  latest = tf.train.latest_checkpoint(str(tmp_path / "model" / "checkpoints"))
+  tf.train.Checkpoint(model=model).restore(latest).assert_existing_objects_matched()
+  assert_loaded(model, arrays, tf1_import.plan(model, prefix)[1])
+
+
 def test_ambiguous_output_layer_then_var_map(tmp_path):
   arrays = random_arrays({**lstm_shapes(), "softmax/w": [N, 10], "aux/w": [N, 10],
                           "softmax/b": [10]})

@@ -7,6 +7,8 @@ scope (``my_scope/rnn/...``)::
   port name               default TF1 name
   cell/layer_K/<var>      rnn/<scope>/<var>                        (one cell)
                           rnn/multi_rnn_cell/cell_K/<scope>/<var>  (MultiRNNCell)
+                          rnn/<scope>/cell_K/<var>                 (GFLSTMCell: one
+                                                                    cell, K layers)
   output/kernel [N, C]    the checkpoint's only [N, C] variable (``Variable``)
   output/bias [C]         the checkpoint's only [C] variable (``Variable_1``)
   input_projection/kernel, input_projection/bias   none: name them in var_map
@@ -18,6 +20,12 @@ scope (``my_scope/rnn/...``)::
   GRUCell         gru_cell         gates/kernel, gates/bias, candidate/kernel,
                                    candidate/bias
   BasicRNNCell    basic_rnn_cell   kernel, bias
+  BinaryLSTMCell  binary_lstm_cell kernel, bias (kernel: TF1's real-valued
+                                   shadow kernel, binarised at run time)
+  GFLSTMCell      gflstm_cell      gates/kernel, gates/bias,
+                                   candidate/input_kernel,
+                                   candidate/recurrent_kernel, candidate/bias,
+                                   global_reset/kernel  (per layer, legacy/mnist_gflstm.py)
 
 ``var_map`` ({port name: TF1 name}) overrides any default.  Optimizer slots
 (``.../Adam``, ``beta1_power``, ``global_step``, ...) are never matched.  The
@@ -52,6 +60,18 @@ CELL_LAYOUTS = {
         ("gates_kernel", "gates/kernel"), ("gates_bias", "gates/bias"),
         ("candidate_kernel", "candidate/kernel"), ("candidate_bias", "candidate/bias")]),
     cells.BasicRNNCell: ("basic_rnn_cell", [("kernel", "kernel"), ("bias", "bias")]),
+    cells.BinaryLSTMCell: ("binary_lstm_cell", [("kernel", "kernel"), ("bias", "bias")]),
+}
+
+# Cells that hold a whole stack themselves (never inside a MultiRNNCell): cell
+# class -> (TF1 scope, [(key of cell.layers[K], TF1 variable name)]); layer K's
+# variables sit under rnn/<scope>/cell_K/.
+STACK_LAYOUTS = {
+    cells.GFLSTMCell: ("gflstm_cell", [
+        ("gates_kernel", "gates/kernel"), ("gates_bias", "gates/bias"),
+        ("input_kernel", "candidate/input_kernel"),
+        ("recurrent_kernel", "candidate/recurrent_kernel"),
+        ("candidate_bias", "candidate/bias"), ("reset_kernel", "global_reset/kernel")]),
 }
 
 _SLOT = re.compile(r"(^|/)(beta[12]_power(_\d+)?|global_step)$"
@@ -77,13 +97,20 @@ def port_variables(model):
   if not isinstance(model, SequenceClassifier):
     raise TF1ImportError(f"TF1 import supports SequenceClassifier models, got "
                          f"{type(model).__name__}")
-  layers = model.cell.cells if isinstance(model.cell, cells.MultiRNNCell) else [model.cell]
   out = []
+  if type(model.cell) in STACK_LAYOUTS:
+    scope, layout = STACK_LAYOUTS[type(model.cell)]
+    for k, layer in enumerate(model.cell.layers):
+      for key, tf1 in layout:
+        out.append(PortVariable(f"cell/layer_{k}/{tf1}", layer[key],
+                                (f"rnn/{scope}/cell_{k}/{tf1}",)))
+    return out + _head_variables(model)
+  layers = model.cell.cells if isinstance(model.cell, cells.MultiRNNCell) else [model.cell]
   for k, cell in enumerate(layers):
     if type(cell) not in CELL_LAYOUTS:
       raise TF1ImportError(
           f"TF1 import does not know the variables of {type(cell).__name__}; supported "
-          f"cells: {', '.join(c.__name__ for c in CELL_LAYOUTS)}")
+          f"cells: {', '.join(c.__name__ for c in (*CELL_LAYOUTS, *STACK_LAYOUTS))}")
     scope, layout = CELL_LAYOUTS[type(cell)]
     if len(layers) > 1:
       prefixes = [f"rnn/multi_rnn_cell/cell_{k}/{scope}"]
@@ -94,6 +121,11 @@ def port_variables(model):
       if var is not None:
         out.append(PortVariable(f"cell/layer_{k}/{tf1}", var,
                                 tuple(f"{p}/{tf1}" for p in prefixes)))
+  return out + _head_variables(model)
+
+
+def _head_variables(model):
+  out = []
   if model.projection_kernel is not None:
     out.append(PortVariable("input_projection/kernel", model.projection_kernel, ()))
     out.append(PortVariable("input_projection/bias", model.projection_bias, ()))

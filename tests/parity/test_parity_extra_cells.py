@@ -7,7 +7,8 @@
 Tolerances as tests/parity/test_parity.py: logits max abs diff <= 1e-5; gradients
 max abs diff / max(1, max|g|) <= 1e-5; the 100-step Adam loss trajectory max abs
 diff <= 1e-4; final weights / max(1, max|w|) <= 1e-4.  The three TF1 dumps run
-in parallel subprocesses (TF_USE_LEGACY_KERAS=1); the port runs in-process.
+in parallel subprocesses (TF_USE_LEGACY_KERAS=1); the port runs in-process and
+takes each dump's initial weights from its init_ckpt through tf_lstm.tf1_import.
 """
 
 import os
@@ -20,7 +21,7 @@ import tensorflow as tf
 
 from tests.conftest import MNIST_5K, ROOT
 from tests.parity import harness
-from tf_lstm import cells
+from tf_lstm import tf1_import
 from tf_lstm.training import loop
 
 UNITS = 16
@@ -32,14 +33,6 @@ CONFIGS = {
     "lstm_full": ("mnist_static_rnn.py", [f"--num_units={UNITS}", "--cell=lstm_full"],
                   "lstm_full", dict(use_peepholes=True, num_proj=UNITS)),
 }
-GF_LAYOUT = [("gates_kernel", "gates/kernel"), ("gates_bias", "gates/bias"),
-             ("input_kernel", "candidate/input_kernel"),
-             ("recurrent_kernel", "candidate/recurrent_kernel"),
-             ("candidate_bias", "candidate/bias"), ("reset_kernel", "global_reset/kernel")]
-SCOPES = {cells.LSTMCell: "lstm_cell", cells.BinaryLSTMCell: "binary_lstm_cell"}
-ATTRS = [("kernel", "kernel"), ("bias", "bias"), ("w_f_diag", "w_f_diag"),
-         ("w_i_diag", "w_i_diag"), ("w_o_diag", "w_o_diag"),
-         ("projection_kernel", "projection/kernel")]
 
 
 @pytest.fixture(scope="module")
@@ -65,35 +58,22 @@ def dumps(tmp_path_factory):
   return out
 
 
-def tf1_variables(model):
-  """``{TF1 name: port variable}`` for the models of this file."""
-  out = {"Variable": model.output_kernel, "Variable_1": model.output_bias}
-  cell = model.cell
-  if isinstance(cell, cells.GFLSTMCell):
-    for j, layer in enumerate(cell.layers):
-      for attr, name in GF_LAYOUT:
-        out[f"rnn/gflstm_cell/cell_{j}/{name}"] = layer[attr]
-    return out
-  layers = cell.cells if isinstance(cell, cells.MultiRNNCell) else [cell]
-  for k, layer in enumerate(layers):
-    prefix = "rnn/" + ("" if len(layers) == 1 else f"multi_rnn_cell/cell_{k}/")
-    for attr, name in ATTRS:
-      if getattr(layer, attr, None) is not None:
-        out[prefix + f"{SCOPES[type(layer)]}/{name}"] = getattr(layer, attr)
-  return out
-
-
 def port(dump, name):
+  """A port model + optimizer holding the dump's init_ckpt, loaded by tf1_import.
+
+  Returns ``(model, optimizer, {TF1 name: port variable})``.
+  """
   _, _, cell, options = CONFIGS[name]
-  config = harness.train_config(dump.record, cell, **options)
-  _, model, optimizer = loop.build(config)
-  variables = tf1_variables(model)
+  ported = harness.port_from_record(dump, cell=cell, **options)
+  model = ported.model
+  variables = {ported.mapping[pv.name]: pv.variable
+               for pv in tf1_import.port_variables(model)}
   init = harness.prefixed(dump.record, "init")
   assert sorted(variables) == sorted(init)          # every variable, nothing else
   assert len(model.trainable_variables) == len(init)
   for tf1_name, var in variables.items():
-    var.assign(init[tf1_name])
-  return model, optimizer, variables
+    np.testing.assert_array_equal(var.numpy(), init[tf1_name], err_msg=tf1_name)
+  return model, ported.optimizer, variables
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))

@@ -25,6 +25,7 @@ class ModelConfig:
   char_features: int = 0         # conll: char-CNN filters per word (0: none)
   dropout: float = 0.0           # imdb, ptb: fraction dropped in training (0: off)
   init_scale: float = 0.0        # ptb: every weight starts U(-s, s) (0: default inits)
+  tie_embeddings: bool = False   # ptb: softmax weights = embedding^T
   # Cell options (tf_lstm.models.factory.OPTIONS); the defaults mean "off".
   use_peepholes: bool = False    # lstm_full
   cell_clip: float = 0.0         # lstm_full, 0: no clip

@@ -27,7 +27,9 @@ def lstm_step(inputs, c, h, kernel, bias, forget_bias, activation=tf.tanh):
   Returns:
     ``(c', h')``.
   """
-  gates = tf.matmul(tf.concat([inputs, h], 1), kernel) + bias
+  # bias_add (not +), as TF1 does: Grappler fuses MatMul+BiasAdd into one
+  # kernel and BiasAddGrad is a single reduction.
+  gates = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), kernel), bias)
   return lstm_gates_to_state(gates, c, forget_bias, activation)
 
 

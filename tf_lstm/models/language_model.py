@@ -1,7 +1,9 @@
 """Word-level LSTM language model (Zaremba et al. 2014; the TF1 ``ptb_word_lm``).
 
 ``x_0 = dropout(embedding[ids])``, ``x_l = dropout(LSTM_l(x_{l-1}))``,
-``logits = x_L @ softmax_w + softmax_b``.  Between calls the LSTM state is
+``logits = x_L @ softmax_w + softmax_b``, or with ``tie_embeddings``
+``logits = x_L @ embedding^T + softmax_b`` (Press & Wolf 2017: one matrix for
+input and output words, which regularises small corpora).  Between calls the LSTM state is
 carried in non-trainable variables (truncated BPTT over contiguous windows),
 one set for training batches and one for evaluation batches, so evaluating
 never disturbs the training state; both are checkpointed with the model.
@@ -25,7 +27,7 @@ class LanguageModel(tf.Module):
   """
 
   def __init__(self, vocab_size, cells, train_batch, eval_batch, dropout_rate=0.0,
-               init_scale=0.0, name="language_model"):
+               init_scale=0.0, tie_embeddings=False, name="language_model"):
     super().__init__(name=name)
     self.cells = list(cells)
     self.vocab_size = int(vocab_size)
@@ -38,8 +40,14 @@ class LanguageModel(tf.Module):
       for cell in self.cells:
         cell.build(depth)
         depth = cell.output_size
-      self.softmax_w = tf.Variable(tf.random.uniform([depth, self.vocab_size], -0.05, 0.05),
-                                   name="softmax_w")
+      if tie_embeddings:
+        if depth != units:
+          raise ValueError(f"tie_embeddings needs the last layer's {depth} units to equal "
+                           f"the embedding size {units}")
+        self.softmax_w = None
+      else:
+        self.softmax_w = tf.Variable(
+            tf.random.uniform([depth, self.vocab_size], -0.05, 0.05), name="softmax_w")
       self.softmax_b = tf.Variable(tf.zeros([self.vocab_size]), name="softmax_b")
       self.train_state = self._state_variables(train_batch, "train_state")
       self.eval_state = self._state_variables(eval_batch, "eval_state")
@@ -67,7 +75,11 @@ class LanguageModel(tf.Module):
       x, s = dynamic_rnn(cell, x, initial_state=layer_state)
       x = dropout(x, self.dropout_rate, training)
       final.append(s)
-    return tf.einsum("btd,dv->btv", x, self.softmax_w) + self.softmax_b, final
+    if self.softmax_w is None:
+      logits = tf.einsum("btd,vd->btv", x, self.embedding)
+    else:
+      logits = tf.einsum("btd,dv->btv", x, self.softmax_w)
+    return logits + self.softmax_b, final
 
   def __call__(self, inputs, training=False):
     ids, reset = inputs

@@ -158,7 +158,8 @@ class PtbTask(base.Task):
                               model_config.forget_bias, **models.cell_options(model_config))
              for _ in range(model_config.num_layers)]
     return LanguageModel(len(self.words), cells, self.batch_size, self.batch_size,
-                         model_config.dropout, model_config.init_scale)
+                         model_config.dropout, model_config.init_scale,
+                         model_config.tie_embeddings)
 
   def serving_module(self, model):
     from tf_lstm.export import lm_serving  # Only exports need it.

@@ -10,6 +10,14 @@ products.  FLOP per step = sum 2*m*k*n = 3 * 2*B*T*sum_l (D_l+N)*G + 3 * 2*B*N*C
 Its time is the floor; FLOP / time is the measured GFLOP/s of those shapes.
 """
 
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "bin"))
+import tf_env  # pylint: disable=g-import-not-at-top
+tf_env.apply()   # the port's kernels (bin/train's settings)
+
 import _worker  # pylint: disable=g-import-not-at-top
 import tensorflow as tf
 

@@ -7,7 +7,11 @@ same fixed batch every step, synchronised with ``float(loss)`` like the loop.
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bin"))
+import tf_env  # pylint: disable=g-import-not-at-top
+tf_env.apply()   # the settings bin/train runs with
 
 import _worker  # pylint: disable=g-import-not-at-top
 import numpy as np

@@ -13,6 +13,9 @@ and batch-256 throughput.
 - ``savedmodel``: ``tf.saved_model.load(E/1).signatures["serving_default"]``,
   exported by ``tf_lstm.export.saved_model.export`` (what ``bin/export`` writes);
   the loading process never imports tf_lstm.
+- ``savedmodel_xla``: the same with ``bin/export --jit_compile`` (the network
+  is an XLA function; the first request of each batch size compiles it, which
+  the warm-up calls absorb; the compile time of a new size is reported apart).
 - ``tf1_session``: ``session.run`` on a ``tf.compat.v1`` static_rnn +
   MultiRNNCell(BasicLSTMCell) graph (TF_USE_LEGACY_KERAS=1), fetching the
   same three outputs.
@@ -60,7 +63,8 @@ from tf_lstm.export import saved_model
 layers, units, base = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 cfg = config_lib.TrainConfig(model=config_lib.ModelConfig(num_layers=layers, num_units=units))
 task, model, _ = loop.build(cfg)
-print(saved_model.export(task.serving_module(model), base))
+print(saved_model.export(task.serving_module(model), base, 1),
+      saved_model.export(task.serving_module(model, jit_compile=True), base, 2))
 """
 
 SAVEDMODEL = COMMON + """
@@ -68,7 +72,9 @@ import tensorflow as tf
 sig = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
 assert "tf_lstm" not in sys.modules
 make = lambda b: tf.constant(rng.random((b, 28, 28), np.float32))
-print(json.dumps({"savedmodel": measure(lambda x: sig(images=x), make, requests, big_batches)}))
+result = measure(lambda x: sig(images=x), make, requests, big_batches)
+t = time.perf_counter(); sig(images=make(37)); result["new_batch_size_ms"] = 1e3 * (time.perf_counter() - t)
+print(json.dumps({sys.argv[6]: result}))
 """
 
 TF1_SESSION = COMMON + """
@@ -129,25 +135,27 @@ def main():
   args = parser.parse_args()
   sizes = [args.num_layers, args.num_units, args.requests, args.big_batches]
   with tempfile.TemporaryDirectory() as tmp:
-    export = run(EXPORT.replace("import sys", f"import sys; sys.path.insert(0, {ROOT!r})", 1),
-                 args.num_layers, args.num_units, os.path.join(tmp, "E"))
+    plain, xla = run(EXPORT.replace("import sys", f"import sys; sys.path.insert(0, {ROOT!r})", 1),
+                     args.num_layers, args.num_units, os.path.join(tmp, "E")).split()
     results = {}
     for r in range(args.rounds):
-      for code, extra, legacy in [(SAVEDMODEL, [export], False), (TF1_SESSION, ["-"], True),
-                                  (KERAS, ["-"], False)]:
-        for name, m in json.loads(run(code, *extra, *sizes, legacy=legacy)).items():
+      for code, extra, legacy in [(SAVEDMODEL, [plain], False), (SAVEDMODEL, [xla], False),
+                                  (TF1_SESSION, ["-"], True), (KERAS, ["-"], False)]:
+        label = ["savedmodel" if extra[0] == plain else "savedmodel_xla"]
+        for name, m in json.loads(run(code, *extra, *sizes, *label, legacy=legacy)).items():
           results.setdefault(name, []).append(m)
           print(f"round {r + 1} {name}: {m}", file=sys.stderr)
   median = lambda xs: sorted(xs)[len(xs) // 2]
   print(f"{args.num_layers} x LSTM({args.num_units}), 28 steps; medians over {args.rounds} "
         f"rounds; {os.cpu_count()} CPUs")
   print(f"{'implementation':<15} {'b=1 median ms':>14} {'b=1 p99 ms':>11} "
-        f"{'b=256 ex/s':>11} {'median vs tf1':>14}")
+        f"{'b=256 ex/s':>11} {'median vs tf1':>14} {'new batch size ms':>18}")
   ref = median([m["median_ms"] for m in results["tf1_session"]])
   for name, ms in results.items():
     med = median([m["median_ms"] for m in ms])
     print(f"{name:<15} {med:>14.3f} {median([m['p99_ms'] for m in ms]):>11.3f} "
-          f"{median([m['throughput'] for m in ms]):>11.0f} {med / ref:>13.2f}x")
+          f"{median([m['throughput'] for m in ms]):>11.0f} {med / ref:>13.2f}x "
+          f"{median([m.get('new_batch_size_ms', float('nan')) for m in ms]):>18.1f}")
 
 
 if __name__ == "__main__":

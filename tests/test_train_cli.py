@@ -34,7 +34,7 @@ def trained(small_mnist_dir, tmp_path_factory):
   model_dir, export_dir = str(base / "model"), str(base / "export")
   proc = run_bin("train", *TINY, "--train_steps=30", "--checkpoint_every=10",
                  f"--data_dir={small_mnist_dir}", f"--model_dir={model_dir}",
-                 f"--export_dir={export_dir}", "--eval_every=20", check=True)
+                 f"--export_dir={export_dir}", "--tflite", "--eval_every=20", check=True)
   return model_dir, export_dir, proc
 
 
@@ -73,6 +73,34 @@ def test_export_serves_probabilities_and_classes(trained, small_mnist_dir):
   np.testing.assert_allclose(out["probabilities"].numpy().sum(1), 1.0, atol=1e-5)
   accuracy = float(np.mean(out["classes"].numpy() == data.test_labels[:200]))
   assert accuracy == pytest.approx(_results(model_dir)["test_accuracy"], abs=1e-9)
+
+
+def test_tflite_export_gives_the_saved_model_classes(trained, small_mnist_dir, tmp_path):
+  from tests.export.test_tflite import RUN_TFLITE
+  from tf_lstm.data import images
+  _, export_dir, _ = trained
+  path = os.path.join(export_dir, "1", "model.tflite")
+  x = (images.load_idx(small_mnist_dir).test_images[:200] / 255.0).astype(np.float32)
+  np.save(tmp_path / "x.npy", x)
+  proc = subprocess.run([sys.executable, "-c", RUN_TFLITE, path, str(tmp_path / "x.npy"),
+                         str(tmp_path / "out.npz")], capture_output=True, text=True,
+                        timeout=600, cwd=str(tmp_path))
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  lite = np.load(tmp_path / "out.npz")
+  saved = tf.saved_model.load(os.path.join(export_dir, "1")).signatures["serving_default"](
+      images=tf.constant(x))
+  np.testing.assert_array_equal(lite["classes"], saved["classes"].numpy())
+  assert np.abs(lite["probabilities"] - saved["probabilities"].numpy()).max() < 1e-4
+
+
+def test_tflite_needs_export_dir_and_an_image_task(small_mnist_dir, tmp_path):
+  for extra, task in (([], "mnist"), ([f"--export_dir={tmp_path / 'e'}"], "ptb")):
+    model_dir = tmp_path / f"never_{task}"
+    proc = run_bin("train", f"--task={task}", "--tflite", *extra,
+                   f"--data_dir={small_mnist_dir}", f"--model_dir={model_dir}")
+    assert proc.returncode == 1, proc.stderr
+    assert "a TFLite export needs an export_dir and an image task" in proc.stderr
+    assert not model_dir.exists() and not (tmp_path / "e").exists()
 
 
 def test_same_seed_same_loss_curve(trained, small_mnist_dir, tmp_path):

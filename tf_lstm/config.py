@@ -58,6 +58,7 @@ class TrainConfig:
   data_dir: str = ""
   model_dir: str = ""
   export_dir: str = ""
+  export_tflite: bool = False    # also write <version>/model.tflite (image tasks)
 
   def to_dict(self):
     return dataclasses.asdict(self)

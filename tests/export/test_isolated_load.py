@@ -1,8 +1,11 @@
 """The export loads and runs in a Python where tf_lstm and Keras cannot be imported."""
 
+import dataclasses
+import json
+
 import numpy as np
 
-from tests.conftest import real_mnist
+from tests.conftest import real_mnist, run_bin
 from tests.export.conftest import in_process_probabilities, restored_model, run_isolated
 
 LOAD = """
@@ -55,3 +58,33 @@ for name in ("tf_lstm", "keras", "tf_keras"):
   proc = run_isolated(code)
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert proc.stdout.split() == ["hidden", "tf_lstm", "hidden", "keras", "hidden", "tf_keras"]
+
+
+def test_jit_compile_export_loads_without_tf_lstm_and_gives_the_same_numbers(
+    trained_run, tmp_path):
+  base = tmp_path / "xla"
+  run_bin("export", f"--model_dir={trained_run.model_dir}", f"--export_dir={base}",
+          "--jit_compile", check=True)
+  digits = real_mnist().test_images[:300]
+  np.save(tmp_path / "in.npy", digits.astype(np.float32) / 255.0)
+  proc = run_isolated(LOAD, str(base / "1"), str(tmp_path / "in.npy"), str(tmp_path / "out.npz"))
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  out = np.load(tmp_path / "out.npz")
+  expected = in_process_probabilities(restored_model(trained_run), digits)
+  assert np.abs(out["probabilities"] - expected).max() <= 1e-5
+  np.testing.assert_array_equal(out["classes"], expected.argmax(axis=1))
+  assert out["classes_0"].shape == (0,)
+  assert np.abs(out["probabilities_1"] - expected[:1]).max() <= 1e-5
+
+
+def test_jit_compile_export_refuses_non_image_tasks(trained_run, tmp_path):
+  model_dir = tmp_path / "imdb_run"
+  model_dir.mkdir()
+  config = dataclasses.replace(
+      trained_run.config, model=dataclasses.replace(trained_run.config.model, task="imdb"))
+  (model_dir / "config.json").write_text(json.dumps(config.to_dict()))
+  proc = run_bin("export", f"--model_dir={model_dir}", f"--export_dir={tmp_path / 'e'}",
+                 "--jit_compile")
+  assert proc.returncode == 1
+  assert "an XLA (jit_compile) export is for image tasks, not 'imdb'" in proc.stderr
+  assert not (tmp_path / "e").exists()

@@ -7,13 +7,18 @@ any task and cell the project trains exports the same way ``bin/train
 
 import os
 
+from tf_lstm import tasks
 from tf_lstm.export import saved_model
 from tf_lstm.training import checkpoints
 from tf_lstm.training import loop
 
 
-def export_latest(model_dir, export_base, version=None, tflite=False, log=print):
+def export_latest(model_dir, export_base, version=None, tflite=False, jit_compile=False,
+                  log=print):
   """Restores the newest checkpoint in ``model_dir`` and exports it.
+
+  ``jit_compile``: the network as an XLA function (image tasks; see
+  ``tf_lstm.export.image_serving``).
 
   Returns the version directory.  Raises ``saved_model.ExportError`` naming
   the problem (no config, no checkpoint, bad version, existing version)
@@ -35,6 +40,9 @@ def export_latest(model_dir, export_base, version=None, tflite=False, log=print)
     raise saved_model.ExportError(
         f"cannot read the run's configuration in {model_dir} ({e}); expected the "
         f"--model_dir of a bin/train run") from e
+  if jit_compile and not tasks.get(config.model.task).jit_serving:
+    raise saved_model.ExportError(f"an XLA (jit_compile) export is for image tasks, "
+                                  f"not {config.model.task!r}")
   task, model, optimizer = loop.build(config)
   ckpt, manager = checkpoints.make_manager(model_dir, model, optimizer)
   if not manager.latest_checkpoint:
@@ -43,4 +51,6 @@ def export_latest(model_dir, export_base, version=None, tflite=False, log=print)
         "train first (bin/train --model_dir=...)")
   path = checkpoints.restore_latest(ckpt, manager)
   log(f"restored {path} (step {int(optimizer.iterations.numpy())})")
-  return saved_model.export(task.serving_module(model), export_base, version, tflite=tflite)
+  module = (task.serving_module(model, jit_compile=True) if jit_compile
+            else task.serving_module(model))
+  return saved_model.export(module, export_base, version, tflite=tflite)

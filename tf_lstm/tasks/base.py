@@ -28,6 +28,8 @@ class Task:
   metric = "accuracy"
   shuffle = True
   eval_batch_size = 500
+  tflite = False   # whether serving_module(model) has tflite_function()
+  jit_serving = False   # whether serving_module(model, jit_compile=True) exists
 
   def load(self, data_dir):
     raise NotImplementedError

@@ -71,6 +71,9 @@ class ImageTask(base.Task):
         cell, self.num_classes, input_depth=WIDTH,
         input_projection=model_config.input_projection, pooling=model_config.pooling)
 
-  def serving_module(self, model):
+  tflite = True
+  jit_serving = True
+
+  def serving_module(self, model, jit_compile=False):
     from tf_lstm.export import image_serving  # Only exports need it.
-    return image_serving.ImageServing(model)
+    return image_serving.ImageServing(model, jit_compile=jit_compile)

@@ -6,6 +6,7 @@ Runs under any ``tf.distribute`` strategy (the default one when none is given).
 """
 
 import dataclasses
+import functools
 import inspect
 import json
 import math
@@ -146,6 +147,9 @@ def train(config, strategy=None, log=print):
   if not config.model_dir:
     raise ValueError("model_dir is required")
   task = tasks.get(config.model.task)
+  if config.export_tflite and not (config.export_dir and task.tflite):
+    raise ValueError(f"a TFLite export needs an export_dir and an image task; got "
+                     f"export_dir={config.export_dir!r}, task {task.name!r}")
   data = task.load(config.data_dir)      # Bad data fails here, before anything is written.
   data = task.prepare(data, config)      # e.g. the vocabulary (read from model_dir or built).
   train_arrays = task.train_arrays(data)
@@ -253,8 +257,9 @@ def train(config, strategy=None, log=print):
     results[key] = value
     log(f"{key.replace('_', ' ')} {value:.4f}")
   if config.export_dir:
-    path = distribute.export(saved_model.export, task.serving_module(model),
-                             config.export_dir, strategy)
+    path = distribute.export(
+        functools.partial(saved_model.export, tflite=config.export_tflite),
+        task.serving_module(model), config.export_dir, strategy)
     if chief:
       results["export_path"] = path
       log(f"exported SavedModel to {path}")

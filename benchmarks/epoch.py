@@ -22,6 +22,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bin"))
+import tf_env  # noqa: E402  pylint: disable=g-import-not-at-top
+tf_env.apply()   # the parts measured in this process use bin/train's kernels
 
 
 def main():

@@ -60,6 +60,32 @@ def test_carried_state_equals_one_long_unroll():
              for v in model.trainable_variables)
 
 
+def test_tied_embeddings_share_the_embedding_matrix():
+  tf.random.set_seed(2)
+  cells = [tf_lstm.BasicLSTMCell(6) for _ in range(2)]
+  model = LanguageModel(11, cells, train_batch=2, eval_batch=2, tie_embeddings=True)
+  assert model.softmax_w is None
+  assert {v.name for v in model.trainable_variables} == {
+      "language_model/embedding:0", "language_model/softmax_b:0",
+      *(v.name for c in cells for v in c.trainable_variables)}
+  ids = tf.constant([[1, 4, 7], [0, 10, 3]], tf.int32)
+  logits, _ = model.unroll(ids)
+  # The last layer's outputs times embedding^T (plus the bias), by hand:
+  x = tf.nn.embedding_lookup(model.embedding, ids)
+  for cell in cells:
+    x, _ = tf_lstm.dynamic_rnn(cell, x, dtype=tf.float32)
+  expected = np.einsum("btd,vd->btv", x.numpy(), model.embedding.numpy())
+  np.testing.assert_allclose(logits, expected + model.softmax_b.numpy(), atol=1e-6)
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(model.unroll(ids)[0][:, :, 5])
+  grad = tape.gradient(loss, model.embedding)
+  grad = tf.convert_to_tensor(grad).numpy()
+  assert np.abs(grad[5]).sum() > 0     # output word 5 (never an input) gets a gradient
+  with pytest.raises(ValueError, match="tie_embeddings needs the last layer's 4 units"):
+    LanguageModel(11, [tf_lstm.BasicLSTMCell(6), tf_lstm.BasicLSTMCell(4)], 2, 2,
+                  tie_embeddings=True)
+
+
 @pytest.fixture(scope="module")
 def ptb_run(tmp_path_factory):
   base = tmp_path_factory.mktemp("ptb")
@@ -109,6 +135,17 @@ def test_export_next_word_probabilities(ptb_run):
   np.testing.assert_allclose(by_ids["logits"], out["logits"], atol=1e-5)
   vocab = (base / "run" / "vocab.txt").read_text().split()
   assert vocab[int(np.argmax(probs))] == "on"          # "... the cat sat" -> "on"
+
+
+def test_bin_export_writes_the_training_export_again(ptb_run):
+  base, _, model_dir, _, _ = ptb_run
+  proc = run_bin("export", f"--model_dir={model_dir}", f"--export_dir={base / 'export'}")
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  words = tf.constant([["<eos>", "the", "dog", "ran", "zebra"]])
+  first, second = (tf.saved_model.load(str(base / "export" / v)).signatures["predict_words"]
+                   for v in ("1", "2"))
+  np.testing.assert_allclose(second(words=words)["logits"], first(words=words)["logits"],
+                             atol=1e-6)
 
 
 def test_sample_is_seeded_and_grammatical(ptb_run):

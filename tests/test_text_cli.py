@@ -85,6 +85,19 @@ def test_imdb_export_takes_raw_text_and_token_ids(imdb_run):
   np.testing.assert_allclose(by_ids["probabilities"], by_text["probabilities"], atol=1e-6)
 
 
+def test_imdb_bin_export_serves_the_latest_checkpoint(imdb_run, tmp_path):
+  from tf_lstm.export import from_checkpoint
+  _, model_dir, _, _ = imdb_run
+  run_bin("export", f"--model_dir={model_dir}", f"--export_dir={tmp_path / 'e'}", check=True)
+  text = tf.constant(["Loved it, a great and superb film!", "Awful<br />boring"])
+  exported = tf.saved_model.load(str(tmp_path / "e" / "1")).signatures["serving_default"]
+  _, task, model, _ = from_checkpoint.restore_latest_model(model_dir)
+  module = task.serving_module(model)   # (a tf.function method holds its module weakly)
+  in_process = module.serve_text(text)
+  np.testing.assert_allclose(exported(text=text)["probabilities"],
+                             in_process["probabilities"], atol=1e-6)
+
+
 def test_imdb_bad_data_dir_fails_before_writing(tmp_path):
   model_dir = tmp_path / "model"
   proc = run_bin("train", *IMDB_FLAGS, f"--data_dir={tmp_path}", f"--model_dir={model_dir}")
@@ -128,6 +141,12 @@ def test_conll_ner_trains_reports_f1_and_exports_tags(tmp_path):
   assert all(t.decode() in assets["tags"] for t in tags[0])
   assert list(tags[1, 1:]) == [b"", b"", b""]
   assert list(out["tag_ids"].numpy()[1, 1:]) == [-1, -1, -1]
+  # bin/export rebuilds the tagger from the run's saved vocabularies.
+  run_bin("export", f"--model_dir={model_dir}", f"--export_dir={export_dir}", check=True)
+  again = tf.saved_model.load(os.path.join(export_dir, "2")).signatures["serving_default"](
+      tokens=tf.constant([["Peter", "Blackburn", "said", "."], ["EU", "", "", ""]]),
+      lengths=tf.constant([4, 1]))
+  np.testing.assert_array_equal(again["tags"], out["tags"])
 
 
 def test_conll_malformed_line_fails_before_writing(tmp_path):

@@ -1,29 +1,20 @@
 """Text generation from a trained language model (``bin/sample``)."""
 
-import os
-
 import numpy as np
 import tensorflow as tf
 
 from tf_lstm.data import ptb as ptb_data
-from tf_lstm.tasks import ptb as ptb_task
-from tf_lstm.training import checkpoints
-from tf_lstm.training import loop
+from tf_lstm.export import from_checkpoint
 
 
 def load_trained(model_dir):
   """``(model, words, step)`` from ``model_dir``'s config, vocab.txt and newest checkpoint."""
-  config = checkpoints.read_config(model_dir)
+  config = from_checkpoint.read_run_config(model_dir)
   if config.model.task != "ptb":
     raise ValueError(f"{model_dir} holds a --task={config.model.task} run; sampling needs "
                      "a --task=ptb language model")
-  task = ptb_task.PtbTask()
-  task.use_assets(model_dir, config)
-  _, model, optimizer = loop.build(config, task=task, steps_per_epoch=1)
-  ckpt, manager = checkpoints.make_manager(model_dir, model, optimizer)
-  if not checkpoints.restore_latest(ckpt, manager):
-    raise ValueError(f"{model_dir} has no checkpoint under {checkpoints.CHECKPOINT_SUBDIR}/")
-  return model, task.words, int(optimizer.iterations.numpy())
+  _, task, model, step = from_checkpoint.restore_latest_model(model_dir)
+  return model, task.words, step
 
 
 def sample(model, prime_ids, length, temperature=1.0, seed=0):

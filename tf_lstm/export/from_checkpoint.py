@@ -34,23 +34,44 @@ def export_latest(model_dir, export_base, version=None, tflite=False, jit_compil
       raise saved_model.ExportError(
           f"{target} already exists; exports are never overwritten "
           "(omit --version to use the next free one)")
-  try:
-    config = checkpoints.read_config(model_dir)
-  except (checkpoints.ResumeError, ValueError, TypeError, KeyError) as e:
-    raise saved_model.ExportError(
-        f"cannot read the run's configuration in {model_dir} ({e}); expected the "
-        f"--model_dir of a bin/train run") from e
-  if jit_compile and not tasks.get(config.model.task).jit_serving:
+  if jit_compile and not tasks.get(read_run_config(model_dir).model.task).jit_serving:
     raise saved_model.ExportError(f"an XLA (jit_compile) export is for image tasks, "
-                                  f"not {config.model.task!r}")
-  task, model, optimizer = loop.build(config)
+                                  f"not {read_run_config(model_dir).model.task!r}")
+  _, task, model, step = restore_latest_model(model_dir)
+  log(f"restored the step-{step} checkpoint of {model_dir}")
+  module = (task.serving_module(model, jit_compile=True) if jit_compile
+            else task.serving_module(model))
+  return saved_model.export(module, export_base, version, tflite=tflite)
+
+
+def restore_latest_model(model_dir):
+  """``(config, task, model, step)`` of a ``bin/train`` run, from its
+  ``config.json``, saved assets (vocabularies) and newest checkpoint.
+
+  Raises ``saved_model.ExportError`` naming what is missing or unreadable.
+  """
+  config = read_run_config(model_dir)
+  task = tasks.get(config.model.task)
+  try:
+    task.use_assets(model_dir, config)   # e.g. the vocabulary the run saved
+  except (OSError, ValueError) as e:
+    raise saved_model.ExportError(f"cannot read the run's assets in {model_dir} ({e})") from e
+  # steps_per_epoch only shapes the learning-rate schedule, unused here.
+  _, model, optimizer = loop.build(config, task=task, steps_per_epoch=1)
   ckpt, manager = checkpoints.make_manager(model_dir, model, optimizer)
   if not manager.latest_checkpoint:
     raise saved_model.ExportError(
         f"{model_dir} has no checkpoint under {checkpoints.CHECKPOINT_SUBDIR}/; "
         "train first (bin/train --model_dir=...)")
-  path = checkpoints.restore_latest(ckpt, manager)
-  log(f"restored {path} (step {int(optimizer.iterations.numpy())})")
-  module = (task.serving_module(model, jit_compile=True) if jit_compile
-            else task.serving_module(model))
-  return saved_model.export(module, export_base, version, tflite=tflite)
+  checkpoints.restore_latest(ckpt, manager)
+  return config, task, model, int(optimizer.iterations.numpy())
+
+
+def read_run_config(model_dir):
+  """The ``TrainConfig`` in ``model_dir/config.json``; ``ExportError`` if unusable."""
+  try:
+    return checkpoints.read_config(model_dir)
+  except (checkpoints.ResumeError, ValueError, TypeError, KeyError) as e:
+    raise saved_model.ExportError(
+        f"cannot read the run's configuration in {model_dir} ({e}); expected the "
+        f"--model_dir of a bin/train run") from e

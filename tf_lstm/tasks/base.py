@@ -41,6 +41,10 @@ class Task:
   def save_assets(self, model_dir):
     del model_dir
 
+  def use_assets(self, model_dir, config):
+    """Reads back what ``save_assets`` wrote (export, sampling: no data at hand)."""
+    del model_dir, config
+
   def loss_terms(self, logits, labels):
     return losses.classification_terms(logits, labels)
 

@@ -79,6 +79,11 @@ class ConllTask(base.Task):
       token_features.save_assets(path, self.assets)
       self._new_assets = False
 
+  def use_assets(self, model_dir, config):
+    del config
+    self.assets = token_features.load_assets(
+        os.path.join(model_dir, token_features.ASSETS_FILE), ["words", "chars", "tags"])
+
   def train_arrays(self, data):
     return data["train"]
 

@@ -35,6 +35,8 @@ class ImageTask(base.Task):
   """``name`` is also the tfds name used when no ``--data_dir`` is given."""
 
   num_classes = image_data.NUM_CLASSES
+  tflite = True
+  jit_serving = True
   # bin/train defaults per data set (mnist uses the flags' own: 40 epochs, shift 2);
   # measured figures are in the README.
   FLAG_DEFAULTS = {"fashion_mnist": dict(epochs=15, augment_shift=1)}
@@ -70,9 +72,6 @@ class ImageTask(base.Task):
     return models.SequenceClassifier(
         cell, self.num_classes, input_depth=WIDTH,
         input_projection=model_config.input_projection, pooling=model_config.pooling)
-
-  tflite = True
-  jit_serving = True
 
   def serving_module(self, model, jit_compile=False):
     from tf_lstm.export import image_serving  # Only exports need it.

@@ -69,6 +69,10 @@ class ImdbTask(base.Task):
       text.save_vocab(path, self.words)
       self._new_vocab = False
 
+  def use_assets(self, model_dir, config):
+    self.words = text.load_vocab(os.path.join(model_dir, text.VOCAB_FILE))
+    self.max_length = config.model.max_length
+
   def train_arrays(self, data):
     return data["train"]
 

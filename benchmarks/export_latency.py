@@ -73,7 +73,8 @@ sig = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
 assert "tf_lstm" not in sys.modules
 make = lambda b: tf.constant(rng.random((b, 28, 28), np.float32))
 result = measure(lambda x: sig(images=x), make, requests, big_batches)
-t = time.perf_counter(); sig(images=make(37)); result["new_batch_size_ms"] = 1e3 * (time.perf_counter() - t)
+t = time.perf_counter(); sig(images=make(37))
+result["new_batch_size_ms"] = 1e3 * (time.perf_counter() - t)
 print(json.dumps({sys.argv[6]: result}))
 """
 

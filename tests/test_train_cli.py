@@ -76,17 +76,11 @@ def test_export_serves_probabilities_and_classes(trained, small_mnist_dir):
 
 
 def test_tflite_export_gives_the_saved_model_classes(trained, small_mnist_dir, tmp_path):
-  from tests.export.test_tflite import RUN_TFLITE
+  from tests.export.test_tflite import run_tflite
   from tf_lstm.data import images
   _, export_dir, _ = trained
-  path = os.path.join(export_dir, "1", "model.tflite")
   x = (images.load_idx(small_mnist_dir).test_images[:200] / 255.0).astype(np.float32)
-  np.save(tmp_path / "x.npy", x)
-  proc = subprocess.run([sys.executable, "-c", RUN_TFLITE, path, str(tmp_path / "x.npy"),
-                         str(tmp_path / "out.npz")], capture_output=True, text=True,
-                        timeout=600, cwd=str(tmp_path))
-  assert proc.returncode == 0, proc.stderr[-3000:]
-  lite = np.load(tmp_path / "out.npz")
+  lite = run_tflite(os.path.join(export_dir, "1", "model.tflite"), x, tmp_path)
   saved = tf.saved_model.load(os.path.join(export_dir, "1")).signatures["serving_default"](
       images=tf.constant(x))
   np.testing.assert_array_equal(lite["classes"], saved["classes"].numpy())

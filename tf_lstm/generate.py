@@ -13,7 +13,7 @@ def load_trained(model_dir):
   if config.model.task != "ptb":
     raise ValueError(f"{model_dir} holds a --task={config.model.task} run; sampling needs "
                      "a --task=ptb language model")
-  _, task, model, step = from_checkpoint.restore_latest_model(model_dir)
+  _, task, model, step = from_checkpoint.restore_latest_model(model_dir, config)
   return model, task.words, step
 
 

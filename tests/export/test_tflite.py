@@ -31,17 +31,22 @@ np.savez(outputs, **runner(images=images))
 """
 
 
+def run_tflite(model_path, images, tmp_path):
+  """The TFLite model's outputs for ``images``, from LiteRT in its own process."""
+  np.save(tmp_path / "images.npy", images)
+  proc = subprocess.run([sys.executable, "-c", RUN_TFLITE, model_path,
+                         str(tmp_path / "images.npy"), str(tmp_path / "out.npz")],
+                        capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  return np.load(tmp_path / "out.npz")
+
+
 def test_tflite_matches_saved_model_on_all_test_digits(cli_export, tmp_path):
   path = os.path.join(cli_export, "model.tflite")
   assert os.path.isfile(path)
   images = real_mnist().test_images.astype(np.float32) / 255.0
   assert images.shape == (10000, 28, 28)
-  np.save(tmp_path / "images.npy", images)
-  proc = subprocess.run([sys.executable, "-c", RUN_TFLITE, path, str(tmp_path / "images.npy"),
-                         str(tmp_path / "out.npz")], capture_output=True, text=True,
-                        timeout=600, cwd=str(tmp_path))
-  assert proc.returncode == 0, proc.stderr[-3000:]
-  lite = np.load(tmp_path / "out.npz")
+  lite = run_tflite(path, images, tmp_path)
   assert sorted(lite.files) == ["classes", "logits", "probabilities"]
   assert lite["probabilities"].shape == (10000, 10) and lite["classes"].shape == (10000,)
 

@@ -34,23 +34,24 @@ def export_latest(model_dir, export_base, version=None, tflite=False, jit_compil
       raise saved_model.ExportError(
           f"{target} already exists; exports are never overwritten "
           "(omit --version to use the next free one)")
-  if jit_compile and not tasks.get(read_run_config(model_dir).model.task).jit_serving:
+  config = read_run_config(model_dir)
+  if jit_compile and not tasks.get(config.model.task).jit_serving:
     raise saved_model.ExportError(f"an XLA (jit_compile) export is for image tasks, "
-                                  f"not {read_run_config(model_dir).model.task!r}")
-  _, task, model, step = restore_latest_model(model_dir)
+                                  f"not {config.model.task!r}")
+  _, task, model, step = restore_latest_model(model_dir, config)
   log(f"restored the step-{step} checkpoint of {model_dir}")
   module = (task.serving_module(model, jit_compile=True) if jit_compile
             else task.serving_module(model))
   return saved_model.export(module, export_base, version, tflite=tflite)
 
 
-def restore_latest_model(model_dir):
+def restore_latest_model(model_dir, config=None):
   """``(config, task, model, step)`` of a ``bin/train`` run, from its
   ``config.json``, saved assets (vocabularies) and newest checkpoint.
 
   Raises ``saved_model.ExportError`` naming what is missing or unreadable.
   """
-  config = read_run_config(model_dir)
+  config = config or read_run_config(model_dir)
   task = tasks.get(config.model.task)
   try:
     task.use_assets(model_dir, config)   # e.g. the vocabulary the run saved

@@ -48,6 +48,8 @@ def export_latest(model_dir, export_base, version=None, tflite=False, jit_compil
 def restore_latest_model(model_dir, config=None):
   """``(config, task, model, step)`` of a ``bin/train`` run, from its
   ``config.json``, saved assets (vocabularies) and newest checkpoint.
+  ``config``: the run's ``TrainConfig`` when the caller has already read it
+  (``read_run_config(model_dir)``), so ``config.json`` is read once.
 
   Raises ``saved_model.ExportError`` naming what is missing or unreadable.
   """

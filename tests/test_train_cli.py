@@ -108,6 +108,36 @@ def test_same_seed_same_loss_curve(trained, small_mnist_dir, tmp_path):
   assert _losses(other.stdout)[:2] != _losses(proc.stdout)[:2]
 
 
+def test_bfloat16_run_follows_the_float32_run(trained, small_mnist_dir, tmp_path):
+  """--dtype=bfloat16: the same run up to bfloat16 rounding; float32 checkpoints."""
+  model_dir = tmp_path / "bf16"
+  proc = run_bin("train", *TINY, "--train_steps=30", "--checkpoint_every=10",
+                 f"--data_dir={small_mnist_dir}", f"--model_dir={model_dir}",
+                 "--eval_every=20", "--dtype=bfloat16", check=True)
+  reference, got = _losses(trained[2].stdout), _losses(proc.stdout)
+  assert len(got) == len(reference) == 6
+  np.testing.assert_allclose(got, reference, atol=0.05)
+  assert got != reference
+  results, unbroken = _results(model_dir), _results(trained[0])
+  assert results["test_loss"] == pytest.approx(unbroken["test_loss"], abs=0.05)
+  with open(model_dir / "config.json") as f:
+    assert json.load(f)["dtype"] == "bfloat16"
+  reader = tf.train.load_checkpoint(str(model_dir / "checkpoints"))
+  dtypes = reader.get_variable_to_dtype_map()
+  kernels = [k for k in dtypes if "kernel" in k and "OPTIMIZER_SLOT" not in k]
+  assert kernels and all(dtypes[k] == tf.float32 for k in kernels)
+
+
+def test_bfloat16_is_refused_for_text_tasks(tmp_path):
+  model_dir = tmp_path / "never"
+  proc = run_bin("train", "--task=imdb", "--dtype=bfloat16", f"--model_dir={model_dir}")
+  assert proc.returncode == 1
+  assert "--dtype=bfloat16 is for the image tasks (mnist, fashion_mnist), not --task=imdb" \
+      in proc.stderr
+  assert "Traceback" not in proc.stderr
+  assert not model_dir.exists()
+
+
 def test_sigkill_and_resume_continues_the_same_run(small_mnist_dir, tmp_path, trained):
   """A SIGKILLed run restarted with the same command ends where an unbroken one does."""
   model_dir = str(tmp_path / "killed")
@@ -175,6 +205,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(small_mnist_dir, tmp_path
     ("--optimizer=adagrad", "--optimizer"),
     ("--data_dir=/nonexistent/dir", "--data_dir must be an existing directory"),
     ("--epochs=0", "--epochs must be > 0"),
+    ("--dtype=float16", "--dtype"),
 ])
 def test_bad_flags_fail_before_any_work(flag, message, tmp_path):
   model_dir = tmp_path / "never"

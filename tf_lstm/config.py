@@ -47,6 +47,7 @@ class TrainConfig:
   checkpoint_every: int = 200
   log_every: int = 50
   clip_norm: float = 0.0         # 0: no gradient clipping
+  dtype: str = "float32"         # the training step's compute dtype (tf_lstm.precision)
   lr_decay: float = 1.0          # lr_schedule=epoch_decay: factor per epoch ...
   lr_decay_epoch: int = 0        # ... after this many epochs at the full rate
   num_steps: int = 20            # ptb: truncated-BPTT window (tokens per row per step)

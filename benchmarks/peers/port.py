@@ -50,7 +50,10 @@ def main():
         cfg["num_classes"], input_depth=d)
     optimizer = type(optimizer)(train_cfg.learning_rate)
     optimizer.build(model.trainable_variables)
-  step_fn = loop.make_train_step(model, optimizer)
+  dtype = cfg.get("dtype", "float32")
+  if dtype != "float32":
+    what += f"; compute_dtype={dtype}"
+  step_fn = loop.make_train_step(model, optimizer, compute_dtype=dtype)
   rng = np.random.RandomState(0)
   x = tf.constant(rng.rand(b, t, d).astype(np.float32))
   y = tf.constant(rng.randint(0, cfg["num_classes"], b).astype(np.int32))

@@ -23,7 +23,8 @@ class Task:
   training examples in order (contiguous LM batches); ``eval_batch_size`` is
   how many eval examples go into one evaluation batch.  ``single_replica =
   True``: the model keeps state between batches (e.g. carried LSTM state of the
-  global batch's rows) and trains on one replica only.
+  global batch's rows) and trains on one replica only.  ``mixed_precision =
+  True``: the model trains with a bfloat16 forward pass (``tf_lstm.precision``).
   """
 
   name = None
@@ -33,6 +34,7 @@ class Task:
   tflite = False   # whether serving_module(model) has tflite_function()
   jit_serving = False   # whether serving_module(model, jit_compile=True) exists
   single_replica = False
+  mixed_precision = False
 
   def load(self, data_dir):
     raise NotImplementedError

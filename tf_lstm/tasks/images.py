@@ -37,6 +37,7 @@ class ImageTask(base.Task):
   num_classes = image_data.NUM_CLASSES
   tflite = True
   jit_serving = True
+  mixed_precision = True
   # bin/train defaults per data set (mnist uses the flags' own: 40 epochs, shift 2);
   # measured figures are in the README.
   FLAG_DEFAULTS = {"fashion_mnist": dict(epochs=15, augment_shift=1)}

@@ -19,6 +19,7 @@ import tensorflow as tf
 from tf_lstm import distribute
 from tf_lstm import losses
 from tf_lstm import optimizers
+from tf_lstm import precision
 from tf_lstm import schedules
 from tf_lstm import tasks
 from tf_lstm.data import pipeline
@@ -40,14 +41,16 @@ def training_call(model):
   return model
 
 
-def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_terms=None):
+def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_terms=None,
+                    compute_dtype="float32"):
   """A ``tf.function`` ``(inputs, labels) -> (loss, correct, count)`` that updates ``model``.
 
   ``loss_terms`` is a task's ``(logits, labels) -> (loss_sum, correct, count)``
   (default: ``losses.classification_terms``).  The loss is the global mean,
   ``sum of loss_sum / sum of count`` over all replicas of this step's batch (a
   partial last batch is averaged over its own size); ``correct`` and ``count``
-  are summed over replicas.
+  are summed over replicas.  ``compute_dtype="bfloat16"`` runs the forward
+  pass in bfloat16 on float32 variables (``tf_lstm.precision``).
   """
   strategy = strategy or tf.distribute.get_strategy()
   loss_terms = loss_terms or losses.classification_terms
@@ -56,7 +59,7 @@ def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_term
   constrained = [m for m in (model,) + tuple(model.submodules)
                  if hasattr(m, "apply_constraints")]
 
-  forward = training_call(model)
+  forward = precision.forward_in(compute_dtype, training_call(model), model)
 
   def replica_step(inputs, labels):
     with tf.GradientTape() as tape:
@@ -144,6 +147,10 @@ def train(config, strategy=None, log=print):
         f"--task={task.name} trains on one replica only (its model carries state across "
         f"batches for the whole batch), but the strategy has {strategy.num_replicas_in_sync} "
         "replicas; use --strategy=default")
+  precision.check_compute_dtype(config.dtype)
+  if config.dtype != "float32" and not task.mixed_precision:
+    raise ValueError(f"--dtype={config.dtype} is for the image tasks (mnist, fashion_mnist), "
+                     f"not --task={task.name}; use --dtype=float32")
   if config.export_tflite and not (config.export_dir and task.tflite):
     raise ValueError(f"a TFLite export needs an export_dir and an image task; got "
                      f"export_dir={config.export_dir!r}, task {task.name!r}")
@@ -180,7 +187,7 @@ def train(config, strategy=None, log=print):
   eval_ds = pipeline.eval_dataset(task.eval_arrays(data), task.eval_batch_size,
                                   task.eval_transform())
   step_fn = make_train_step(model, optimizer, clip_norm=config.clip_norm, strategy=strategy,
-                            loss_terms=task.loss_terms)
+                            loss_terms=task.loss_terms, compute_dtype=config.dtype)
 
   train_writer = distribute.summary_writer(os.path.join(config.model_dir, "train"), strategy)
   eval_writer = distribute.summary_writer(os.path.join(config.model_dir, "eval"), strategy)

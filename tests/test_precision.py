@@ -1,0 +1,97 @@
+"""tf_lstm.precision: the bfloat16 forward pass on float32 variables."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tf_lstm import models
+from tf_lstm import optimizers
+from tf_lstm import precision
+from tf_lstm.training import loop
+
+CELLS = [
+    ("lstm", 2, {}),
+    ("lstm_full", 1, dict(use_peepholes=True, cell_clip=3.0, num_proj=6)),
+    ("gru", 1, {}),
+    ("rnn", 1, {}),
+    ("binary_lstm", 1, {}),
+    ("gflstm", 2, {}),   # its variables sit in a list of dicts
+]
+
+
+def _model(cell="lstm", layers=1, **options):
+  tf.random.set_seed(3)
+  return models.SequenceClassifier(models.make_cell(cell, 8, layers, **options), 4,
+                                   input_depth=6)
+
+
+def _batch(b=16):
+  rng = np.random.default_rng(b)
+  return (tf.constant(rng.normal(size=(b, 5, 6)).astype(np.float32)),
+          tf.constant(rng.integers(0, 4, b).astype(np.int32)))
+
+
+@pytest.mark.parametrize("cell, layers, options", CELLS, ids=[c[0] for c in CELLS])
+def test_bfloat16_forward_runs_every_product_in_bfloat16(cell, layers, options):
+  model = _model(cell, layers, **options)
+  x, _ = _batch()
+  variables = model.trainable_variables
+  forward = tf.function(precision.forward_in("bfloat16", model, model))
+  graph = forward.get_concrete_function(x).graph
+  products = [op for op in graph.get_operations() if op.type == "MatMul"]
+  assert products and all(op.get_attr("T") == tf.bfloat16 for op in products)
+  logits, reference = forward(x), model(x)
+  assert logits.dtype == tf.float32
+  # bfloat16 keeps 8 significant bits: ~0.4% per rounding.
+  np.testing.assert_allclose(logits.numpy(), reference.numpy(), atol=3e-2)
+  assert not np.array_equal(logits.numpy(), reference.numpy())
+  # The module is left as it was: the same variables, float32.
+  assert all(a is b for a, b in zip(model.trainable_variables, variables))
+  assert all(isinstance(v, tf.Variable) and v.dtype == tf.float32
+             for v in model.trainable_variables)
+
+
+def test_float32_is_the_forward_itself():
+  model = _model()
+  assert precision.forward_in("float32", model, model) is model
+
+
+def test_unknown_dtype_is_refused():
+  with pytest.raises(ValueError, match=r"unknown compute dtype 'float16'; expected one of"):
+    precision.forward_in("float16", lambda x: x, _model())
+
+
+def _checkpoint_names(model, path):
+  return sorted(name for name, _ in tf.train.list_variables(
+      tf.train.Checkpoint(model=model).write(str(path))))
+
+
+def test_variables_come_back_after_an_error(tmp_path):
+  model = _model("gflstm", 2)
+  names = _checkpoint_names(model, tmp_path / "before")
+  with pytest.raises(RuntimeError, match="boom"):
+    with precision.variables_read_as(model, tf.bfloat16):
+      assert model.output_kernel.dtype == tf.bfloat16
+      assert not isinstance(model.output_kernel, tf.Variable)
+      raise RuntimeError("boom")
+  assert isinstance(model.output_kernel, tf.Variable)
+  assert all(isinstance(v, tf.Variable) for layer in model.cell.layers for v in layer.values())
+  assert _checkpoint_names(model, tmp_path / "after") == names
+
+
+def test_bfloat16_step_updates_the_float32_variables_by_the_float32_gradient():
+  lr = 0.5
+  x, y = _batch()
+  updates = {}
+  for dtype in ("float32", "bfloat16"):
+    model = _model()
+    before = [v.numpy() for v in model.trainable_variables]
+    step = loop.make_train_step(model, optimizers.make_optimizer("sgd", lr),
+                                compute_dtype=dtype)
+    loss = float(step(x, y)[0])
+    updates[dtype] = (loss, [v.numpy() - w for v, w in zip(model.trainable_variables, before)])
+    assert all(v.dtype == tf.float32 for v in model.trainable_variables)
+  (loss32, up32), (loss16, up16) = updates["float32"], updates["bfloat16"]
+  assert loss16 == pytest.approx(loss32, rel=1e-2) and loss16 != loss32
+  for a, b in zip(up32, up16):
+    assert np.linalg.norm(b - a) <= 0.05 * np.linalg.norm(a)

@@ -1,0 +1,98 @@
+"""Mixed precision: float32 variables, the forward pass in bfloat16.
+
+With ``compute_dtype="bfloat16"`` a training step runs the model's own code
+on bfloat16 tensors:
+
+    logits = float32(model(bf16(x)))   every float32 trainable variable W of
+                                       the model read once as bf16(W)
+    loss, gradients, optimizer update: float32
+
+Gradients flow back through the casts, so the optimizer updates the float32
+variables (the "master weights"); checkpoints, evaluation and exports stay
+float32 and unchanged.  bfloat16 keeps float32's exponent range, so no loss
+scaling is needed.  It pays off on CPUs with native bfloat16 products
+(AVX512_BF16 / AMX); on AVX2-only CPUs TensorFlow emulates them.
+"""
+
+import contextlib
+
+import tensorflow as tf
+
+COMPUTE_DTYPES = ("float32", "bfloat16")
+
+
+def check_compute_dtype(dtype):
+  """``dtype`` as a ``tf.DType`` if it is one of ``COMPUTE_DTYPES``."""
+  if dtype not in COMPUTE_DTYPES:
+    raise ValueError(f"unknown compute dtype {dtype!r}; expected one of {COMPUTE_DTYPES}")
+  return tf.as_dtype(dtype)
+
+
+def _castable(value):
+  return (isinstance(value, tf.Variable) and value.trainable
+          and value.dtype == tf.float32)
+
+
+def _cast_tree(value, dtype):
+  """``value`` with castable variables (also in lists/dicts) read as ``dtype``, or
+  ``None`` if it holds none."""
+  if _castable(value):
+    return tf.cast(value, dtype)
+  if isinstance(value, dict):
+    items = {k: _cast_tree(v, dtype) for k, v in value.items()}
+    if all(v is None for v in items.values()):
+      return None
+    return {k: value[k] if v is None else v for k, v in items.items()}
+  if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+    items = [_cast_tree(v, dtype) for v in value]
+    if all(v is None for v in items):
+      return None
+    return [value[i] if v is None else v for i, v in enumerate(items)]
+  return None
+
+
+@contextlib.contextmanager
+def variables_read_as(module, dtype):
+  """Within the block, ``module``'s (and its submodules') float32 trainable
+  variables are attributes holding ``tf.cast(variable, dtype)``.
+
+  Meant for one traced forward pass: each variable is read (and cast) once
+  there, and the tape differentiates through the cast to the variable.  The
+  attributes are swapped with ``object.__setattr__`` so that ``tf.Module``'s
+  tracking (checkpoint dependencies) never sees the tensors; the variables
+  are put back on exit, also after an error.
+  """
+  swapped = []
+  try:
+    for m in (module,) + tuple(module.submodules):
+      for name, value in list(vars(m).items()):
+        if name.startswith("_"):
+          continue
+        cast = _cast_tree(value, dtype)
+        if cast is not None:
+          swapped.append((m, name, value))
+          object.__setattr__(m, name, cast)
+    yield
+  finally:
+    for m, name, value in reversed(swapped):
+      object.__setattr__(m, name, value)
+
+
+def forward_in(compute_dtype, forward, module):
+  """``forward`` (inputs -> logits of ``module``) computed in ``compute_dtype``.
+
+  float32 returns ``forward`` itself.  Otherwise floating inputs are cast to
+  ``compute_dtype`` (integer ids stay as they are), the module's variables are
+  read as ``compute_dtype`` and the logits come back as float32.
+  """
+  dtype = check_compute_dtype(compute_dtype)
+  if dtype == tf.float32:
+    return forward
+
+  def call(inputs):
+    if inputs.dtype.is_floating:
+      inputs = tf.cast(inputs, dtype)
+    with variables_read_as(module, dtype):
+      logits = forward(inputs)
+    return tf.cast(logits, tf.float32)
+  return call

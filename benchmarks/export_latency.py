@@ -2,6 +2,7 @@
 """Serving latency of the exported SavedModel vs a TF1 session vs Keras 3.
 
   python benchmarks/export_latency.py [--num_layers=2 --num_units=128 --rounds=5]
+      [--tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4]
 
 Same network everywhere: ``num_layers`` x LSTM(``num_units``) over 28 rows of
 28 pixels, linear head to 10 classes, random weights (speed only).  Each
@@ -23,6 +24,9 @@ call and of dispatching every op, without the arithmetic.
   same three outputs.
 - ``keras_call`` / ``keras_predict``: Keras 3 ``LSTM`` stack, ``model(x)`` and
   ``model.predict(x)``.
+- ``savedmodel+tcmalloc`` / ``tf1_session+tcmalloc`` (with ``--tcmalloc=LIB``):
+  the same two with tcmalloc preloaded as the process's allocator, as TF
+  Serving's own binary has it.
 """
 
 import argparse
@@ -34,6 +38,8 @@ import tempfile
 import textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# TF Serving's binary is linked with tcmalloc; a Python server can preload it.
+TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
 
 COMMON = """
 import json, sys, time
@@ -102,8 +108,8 @@ fetches = {"probabilities": tf.nn.softmax(logits), "classes": tf.argmax(logits, 
 sess = v1.Session()
 sess.run(v1.global_variables_initializer())
 make = lambda b: rng.random((b, 28, 28), np.float32)
-print(json.dumps({"tf1_session": measure(lambda x: sess.run(fetches, {images: x}), make,
-                                         requests, big_batches, empty=True)}))
+print(json.dumps({sys.argv[6]: measure(lambda x: sess.run(fetches, {images: x}), make,
+                                        requests, big_batches, empty=True)}))
 """
 
 KERAS = COMMON + """
@@ -120,11 +126,14 @@ print(json.dumps({
 """
 
 
-def run(code, *args, legacy=False):
-  env = {k: v for k, v in os.environ.items() if k not in ("TF_USE_LEGACY_KERAS", "PYTHONPATH")}
+def run(code, *args, legacy=False, preload=None):
+  env = {k: v for k, v in os.environ.items()
+         if k not in ("TF_USE_LEGACY_KERAS", "PYTHONPATH", "LD_PRELOAD")}
   env["TF_CPP_MIN_LOG_LEVEL"] = "2"
   if legacy:
     env["TF_USE_LEGACY_KERAS"] = "1"
+  if preload:
+    env["LD_PRELOAD"] = preload
   proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
                         capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
   if proc.returncode != 0:
@@ -139,29 +148,45 @@ def main():
   parser.add_argument("--requests", type=int, default=300)
   parser.add_argument("--big_batches", type=int, default=10)
   parser.add_argument("--rounds", type=int, default=5)
+  parser.add_argument("--tcmalloc", default="",
+                      help="a tcmalloc shared library (Debian libtcmalloc-minimal4: "
+                           f"{TCMALLOC}): the savedmodel and tf1_session rows are repeated "
+                           "with it in LD_PRELOAD")
   args = parser.parse_args()
   sizes = [args.num_layers, args.num_units, args.requests, args.big_batches]
+  if args.tcmalloc and not os.path.isfile(args.tcmalloc):
+    parser.error(f"--tcmalloc: no file {args.tcmalloc} "
+                 "(Debian: apt-get install libtcmalloc-minimal4)")
   with tempfile.TemporaryDirectory() as tmp:
     plain, xla = run(EXPORT.replace("import sys", f"import sys; sys.path.insert(0, {ROOT!r})", 1),
                      args.num_layers, args.num_units, os.path.join(tmp, "E")).split()
+    # (label, code, first argument, legacy, LD_PRELOAD)
+    entries = [("savedmodel", SAVEDMODEL, plain, False, None),
+               ("savedmodel_xla", SAVEDMODEL, xla, False, None),
+               ("tf1_session", TF1_SESSION, "-", True, None),
+               ("keras", KERAS, "-", False, None)]
+    if args.tcmalloc:
+      entries += [("savedmodel+tcmalloc", SAVEDMODEL, plain, False, args.tcmalloc),
+                  ("tf1_session+tcmalloc", TF1_SESSION, "-", True, args.tcmalloc)]
     results = {}
     for r in range(args.rounds):
-      for code, extra, legacy in [(SAVEDMODEL, [plain], False), (SAVEDMODEL, [xla], False),
-                                  (TF1_SESSION, ["-"], True), (KERAS, ["-"], False)]:
-        label = ["savedmodel" if extra[0] == plain else "savedmodel_xla"]
-        for name, m in json.loads(run(code, *extra, *sizes, *label, legacy=legacy)).items():
+      for label, code, first, legacy, preload in entries:
+        out = run(code, first, *sizes, label, legacy=legacy, preload=preload)
+        for name, m in json.loads(out).items():
           results.setdefault(name, []).append(m)
           print(f"round {r + 1} {name}: {m}", file=sys.stderr)
   median = lambda xs: sorted(xs)[len(xs) // 2]
   print(f"{args.num_layers} x LSTM({args.num_units}), 28 steps; medians over {args.rounds} "
         f"rounds; {os.cpu_count()} CPUs")
-  print(f"{'implementation':<15} {'b=1 median ms':>14} {'b=1 p99 ms':>11} "
-        f"{'b=256 ex/s':>11} {'median vs tf1':>14} {'new batch size ms':>18} "
+  print(f"{'implementation':<21} {'b=1 median ms':>14} {'b=1 p99 ms':>11} "
+        f"{'b=256 ex/s':>11} {'vs tf1 session':>14} {'new batch size ms':>18} "
         f"{'b=0 median ms':>14}")
-  ref = median([m["median_ms"] for m in results["tf1_session"]])
   for name, ms in results.items():
+    # Each row against the session with the same allocator.
+    session = "tf1_session+tcmalloc" if name.endswith("+tcmalloc") else "tf1_session"
+    ref = median([m["median_ms"] for m in results[session]])
     med = median([m["median_ms"] for m in ms])
-    print(f"{name:<15} {med:>14.3f} {median([m['p99_ms'] for m in ms]):>11.3f} "
+    print(f"{name:<21} {med:>14.3f} {median([m['p99_ms'] for m in ms]):>11.3f} "
           f"{median([m['throughput'] for m in ms]):>11.0f} {med / ref:>13.2f}x "
           f"{median([m.get('new_batch_size_ms', float('nan')) for m in ms]):>18.1f} "
           f"{median([m.get('b0_median_ms', float('nan')) for m in ms]):>14.3f}")

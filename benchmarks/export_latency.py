@@ -27,9 +27,17 @@ call and of dispatching every op, without the arithmetic.
 - ``savedmodel+tcmalloc`` / ``tf1_session+tcmalloc`` (with ``--tcmalloc=LIB``):
   the same two with tcmalloc preloaded as the process's allocator, as TF
   Serving's own binary has it.
+- ``savedmodel_c_api`` / ``tf1_session_c_api``: the export, and the same TF1
+  graph saved with ``simple_save``, each loaded with TensorFlow's C API
+  (``TF_LoadSessionFromSavedModel``) and run with ``TF_SessionRun`` on the
+  signature's tensors, called through ctypes from a process that never imports
+  TensorFlow's Python package: how a C++ server (TF Serving's
+  ``SavedModelBundle`` + ``Session::Run``) runs the model, without the Python
+  call of the rows above.
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -79,6 +87,18 @@ print(saved_model.export(task.serving_module(model), base, 1),
       saved_model.export(task.serving_module(model, jit_compile=True), base, 2))
 """
 
+# The signature's tensor names, for the C API worker (which has no TF Python).
+TENSOR_NAMES = """
+import sys
+from tensorflow.core.protobuf import saved_model_pb2
+saved = saved_model_pb2.SavedModel()
+with open(sys.argv[1] + "/saved_model.pb", "rb") as f:
+  saved.ParseFromString(f.read())
+sig = saved.meta_graphs[0].signature_def["serving_default"]
+print(sig.inputs["images"].name,
+      ",".join(sig.outputs[k].name for k in ("probabilities", "classes", "logits")))
+"""
+
 SAVEDMODEL = COMMON + """
 import tensorflow as tf
 sig = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
@@ -107,9 +127,65 @@ fetches = {"probabilities": tf.nn.softmax(logits), "classes": tf.argmax(logits, 
            "logits": logits}
 sess = v1.Session()
 sess.run(v1.global_variables_initializer())
+if sys.argv[1] != "-":   # save the graph for the C API row instead
+  v1.saved_model.simple_save(sess, sys.argv[1], {"images": images}, fetches)
+  print(sys.argv[1])
+  sys.exit()
 make = lambda b: rng.random((b, 28, 28), np.float32)
 print(json.dumps({sys.argv[6]: measure(lambda x: sess.run(fetches, {images: x}), make,
                                         requests, big_batches, empty=True)}))
+"""
+
+# argv[1]: "export_dir|input tensor|output tensors"; argv[7]: TensorFlow's package dir.
+C_API = COMMON + """
+import ctypes, hashlib, secrets   # Python's OpenSSL users first: TF's libraries carry their own
+export, input_name, output_names = sys.argv[1].split("|")
+output_names = output_names.split(",")
+lib = ctypes.CDLL(sys.argv[7] + "/libtensorflow_cc.so.2")
+P, I = ctypes.c_void_p, ctypes.c_int
+for name, restype, argtypes in [
+    ("TF_NewStatus", P, []), ("TF_GetCode", I, [P]), ("TF_Message", ctypes.c_char_p, [P]),
+    ("TF_NewGraph", P, []), ("TF_NewSessionOptions", P, []),
+    ("TF_LoadSessionFromSavedModel", P,
+     [P, P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p), I, P, P, P]),
+    ("TF_GraphOperationByName", P, [P, ctypes.c_char_p]),
+    ("TF_AllocateTensor", P, [I, ctypes.POINTER(ctypes.c_int64), I, ctypes.c_size_t]),
+    ("TF_TensorData", P, [P]), ("TF_DeleteTensor", None, [P]),
+    ("TF_SessionRun", None, [P, P, P, P, I, P, P, I, P, I, P, P])]:
+  getattr(lib, name).restype, getattr(lib, name).argtypes = restype, argtypes
+class Output(ctypes.Structure):
+  _fields_ = [("oper", P), ("index", I)]
+status = lib.TF_NewStatus()
+def check():
+  if lib.TF_GetCode(status):
+    raise RuntimeError(lib.TF_Message(status).decode())
+graph = lib.TF_NewGraph()
+session = lib.TF_LoadSessionFromSavedModel(lib.TF_NewSessionOptions(), None, export.encode(),
+                                           (ctypes.c_char_p * 1)(b"serve"), 1, graph, None,
+                                           status)
+check()
+def output(name):
+  op, _, index = name.partition(":")
+  oper = lib.TF_GraphOperationByName(graph, op.encode())
+  if not oper:
+    raise RuntimeError(f"no operation {op} in {export}")
+  return Output(oper, int(index or 0))
+inputs = (Output * 1)(output(input_name))
+outputs = (Output * len(output_names))(*map(output, output_names))
+values = (P * len(output_names))()
+def make(b):
+  x = rng.random((b, 28, 28), np.float32)
+  tensor = lib.TF_AllocateTensor(1, (ctypes.c_int64 * 3)(*x.shape), 3, x.nbytes)   # 1: TF_FLOAT
+  ctypes.memmove(lib.TF_TensorData(tensor), x.ctypes.data, x.nbytes)
+  return (P * 1)(tensor)
+def call(x):
+  lib.TF_SessionRun(session, None, inputs, x, 1, outputs, values, len(values), None, 0, None,
+                    status)
+  check()
+  for value in values:
+    lib.TF_DeleteTensor(value)
+assert "tensorflow" not in sys.modules
+print(json.dumps({sys.argv[6]: measure(call, make, requests, big_batches, empty=True)}))
 """
 
 KERAS = COMMON + """
@@ -160,18 +236,25 @@ def main():
   with tempfile.TemporaryDirectory() as tmp:
     plain, xla = run(EXPORT.replace("import sys", f"import sys; sys.path.insert(0, {ROOT!r})", 1),
                      args.num_layers, args.num_units, os.path.join(tmp, "E")).split()
+    tf1_export = os.path.join(tmp, "tf1", "1")
+    run(TF1_SESSION, tf1_export, *sizes, "-", legacy=True)
+    c_api = {name: "|".join([path, *run(TENSOR_NAMES, path).split()])
+             for name, path in [("savedmodel_c_api", plain), ("tf1_session_c_api", tf1_export)]}
+    tf_dir = os.path.dirname(importlib.util.find_spec("tensorflow").origin)
     # (label, code, first argument, legacy, LD_PRELOAD)
     entries = [("savedmodel", SAVEDMODEL, plain, False, None),
                ("savedmodel_xla", SAVEDMODEL, xla, False, None),
                ("tf1_session", TF1_SESSION, "-", True, None),
-               ("keras", KERAS, "-", False, None)]
+               ("keras", KERAS, "-", False, None),
+               ("savedmodel_c_api", C_API, c_api["savedmodel_c_api"], False, None),
+               ("tf1_session_c_api", C_API, c_api["tf1_session_c_api"], False, None)]
     if args.tcmalloc:
       entries += [("savedmodel+tcmalloc", SAVEDMODEL, plain, False, args.tcmalloc),
                   ("tf1_session+tcmalloc", TF1_SESSION, "-", True, args.tcmalloc)]
     results = {}
     for r in range(args.rounds):
       for label, code, first, legacy, preload in entries:
-        out = run(code, first, *sizes, label, legacy=legacy, preload=preload)
+        out = run(code, first, *sizes, label, tf_dir, legacy=legacy, preload=preload)
         for name, m in json.loads(out).items():
           results.setdefault(name, []).append(m)
           print(f"round {r + 1} {name}: {m}", file=sys.stderr)
@@ -182,8 +265,9 @@ def main():
         f"{'b=256 ex/s':>11} {'vs tf1 session':>14} {'new batch size ms':>18} "
         f"{'b=0 median ms':>14}")
   for name, ms in results.items():
-    # Each row against the session with the same allocator.
-    session = "tf1_session+tcmalloc" if name.endswith("+tcmalloc") else "tf1_session"
+    # Each row against the session run the same way.
+    session = ("tf1_session+tcmalloc" if name.endswith("+tcmalloc") else
+               "tf1_session_c_api" if name.endswith("_c_api") else "tf1_session")
     ref = median([m["median_ms"] for m in results[session]])
     med = median([m["median_ms"] for m in ms])
     print(f"{name:<21} {med:>14.3f} {median([m['p99_ms'] for m in ms]):>11.3f} "

@@ -56,6 +56,33 @@ def test_float32_is_the_forward_itself():
   assert precision.forward_in("float32", model, model) is model
 
 
+@pytest.mark.parametrize("cell, layers, options", CELLS, ids=[c[0] for c in CELLS])
+def test_read_once_reads_each_variable_once_with_the_same_numbers(cell, layers, options):
+  model = _model(cell, layers, **options)
+  x, y = _batch()
+  variables = model.trainable_variables
+
+  def reads(forward):
+    graph = tf.function(forward).get_concrete_function(x).graph
+    return sum(op.type == "ReadVariableOp" for op in graph.get_operations())
+
+  assert reads(precision.read_once(model, model)) == len(variables)
+  assert reads(model) > len(variables)   # one read per use (per step) without it
+
+  def loss_and_grads(forward):
+    with tf.GradientTape() as tape:
+      loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, forward(x)))
+    return loss, tape.gradient(loss, variables)
+
+  loss, grads = tf.function(loss_and_grads)(precision.read_once(model, model))
+  reference, reference_grads = tf.function(loss_and_grads)(model)
+  assert float(loss) == float(reference)
+  for g, r in zip(grads, reference_grads):
+    np.testing.assert_allclose(tf.convert_to_tensor(g).numpy(), tf.convert_to_tensor(r).numpy(),
+                               atol=1e-6, rtol=1e-6)
+  assert all(a is b for a, b in zip(model.trainable_variables, variables))
+
+
 def test_unknown_dtype_is_refused():
   with pytest.raises(ValueError, match=r"unknown compute dtype 'float16'; expected one of"):
     precision.forward_in("float16", lambda x: x, _model())

@@ -27,8 +27,8 @@ call and of dispatching every op, without the arithmetic.
 - ``savedmodel+tcmalloc`` / ``tf1_session+tcmalloc`` (with ``--tcmalloc=LIB``):
   the same two with tcmalloc preloaded as the process's allocator, as TF
   Serving's own binary has it.
-- ``savedmodel_c_api`` / ``tf1_session_c_api``: the export, and the same TF1
-  graph saved with ``simple_save``, each loaded with TensorFlow's C API
+- ``savedmodel_c_api``, ``savedmodel_xla_c_api``, ``tf1_session_c_api``: the
+  two exports, and the same TF1 graph saved with ``simple_save``, each loaded with TensorFlow's C API
   (``TF_LoadSessionFromSavedModel``) and run with ``TF_SessionRun`` on the
   signature's tensors, called through ctypes from a process that never imports
   TensorFlow's Python package: how a C++ server (TF Serving's
@@ -239,15 +239,15 @@ def main():
     tf1_export = os.path.join(tmp, "tf1", "1")
     run(TF1_SESSION, tf1_export, *sizes, "-", legacy=True)
     c_api = {name: "|".join([path, *run(TENSOR_NAMES, path).split()])
-             for name, path in [("savedmodel_c_api", plain), ("tf1_session_c_api", tf1_export)]}
+             for name, path in [("savedmodel_c_api", plain), ("savedmodel_xla_c_api", xla),
+                                ("tf1_session_c_api", tf1_export)]}
     tf_dir = os.path.dirname(importlib.util.find_spec("tensorflow").origin)
     # (label, code, first argument, legacy, LD_PRELOAD)
     entries = [("savedmodel", SAVEDMODEL, plain, False, None),
                ("savedmodel_xla", SAVEDMODEL, xla, False, None),
                ("tf1_session", TF1_SESSION, "-", True, None),
                ("keras", KERAS, "-", False, None),
-               ("savedmodel_c_api", C_API, c_api["savedmodel_c_api"], False, None),
-               ("tf1_session_c_api", C_API, c_api["tf1_session_c_api"], False, None)]
+               *[(name, C_API, spec, False, None) for name, spec in c_api.items()]]
     if args.tcmalloc:
       entries += [("savedmodel+tcmalloc", SAVEDMODEL, plain, False, args.tcmalloc),
                   ("tf1_session+tcmalloc", TF1_SESSION, "-", True, args.tcmalloc)]

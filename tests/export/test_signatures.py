@@ -10,6 +10,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from tests.conftest import real_mnist
 from tests.export.conftest import as_float, in_process_probabilities, restored_model
+from tf_lstm.export import image_serving
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +115,9 @@ def test_out_of_range_is_clipped(loaded, digits):
   np.testing.assert_array_equal(a, b)
   c = sig(images=tf.constant(images))["probabilities"].numpy()
   assert np.abs(a - c).max() > 1e-4    # Clipping, not ignoring the input.
+
+
+def test_xla_buckets_are_powers_of_two():
+  sizes = [0, 1, 2, 3, 4, 5, 8, 9, 255, 256, 257, 1025, 2**20 + 1]
+  assert [int(image_serving.bucket_size(n)) for n in sizes] == [
+      1, 1, 2, 4, 4, 8, 8, 16, 256, 256, 512, 2048, 2**21]

@@ -30,12 +30,12 @@ export, which pads an empty batch to its bucket of 1).
   the same two with tcmalloc preloaded as the process's allocator, as TF
   Serving's own binary has it.
 - ``savedmodel_c_api``, ``savedmodel_xla_c_api``, ``tf1_session_c_api``: the
-  two exports, and the same TF1 graph saved with ``simple_save``, each loaded with TensorFlow's C API
-  (``TF_LoadSessionFromSavedModel``) and run with ``TF_SessionRun`` on the
-  signature's tensors, called through ctypes from a process that never imports
-  TensorFlow's Python package: how a C++ server (TF Serving's
-  ``SavedModelBundle`` + ``Session::Run``) runs the model, without the Python
-  call of the rows above.
+  two exports, and the same TF1 graph saved with ``simple_save``, each loaded
+  with TensorFlow's C API (``TF_LoadSessionFromSavedModel``) and run with
+  ``TF_SessionRun`` on the signature's tensors, called through ctypes from a
+  process that never imports TensorFlow's Python package: how a C++ server
+  (TF Serving's ``SavedModelBundle`` + ``Session::Run``) runs the model,
+  without the Python call of the rows above.
 """
 
 import argparse
@@ -143,7 +143,7 @@ print(json.dumps({sys.argv[6]: measure(lambda x: sess.run(fetches, {images: x}),
 
 # argv[1]: "export_dir|input tensor|output tensors"; argv[7]: TensorFlow's package dir.
 C_API = COMMON + """
-import ctypes, hashlib, secrets   # Python's OpenSSL users first: TF's libraries carry their own
+import ctypes
 export, input_name, output_names = sys.argv[1].split("|")
 output_names = output_names.split(",")
 lib = ctypes.CDLL(sys.argv[7] + "/libtensorflow_cc.so.2")

@@ -49,8 +49,9 @@ def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_term
   (default: ``losses.classification_terms``).  The loss is the global mean,
   ``sum of loss_sum / sum of count`` over all replicas of this step's batch (a
   partial last batch is averaged over its own size); ``correct`` and ``count``
-  are summed over replicas.  ``compute_dtype="bfloat16"`` runs the forward
-  pass in bfloat16 on float32 variables (``tf_lstm.precision``).
+  are summed over replicas.  The forward pass reads each variable once per
+  step; ``compute_dtype="bfloat16"`` runs it in bfloat16 on float32 variables
+  (``tf_lstm.precision``).
   """
   strategy = strategy or tf.distribute.get_strategy()
   loss_terms = loss_terms or losses.classification_terms

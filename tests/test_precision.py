@@ -5,6 +5,8 @@ import pytest
 import tensorflow as tf
 
 from tf_lstm import models
+from tf_lstm.models import language_model
+from tf_lstm.models import text_classifier
 from tf_lstm import optimizers
 from tf_lstm import precision
 from tf_lstm.training import loop
@@ -86,6 +88,26 @@ def test_read_once_reads_each_variable_once_with_the_same_numbers(cell, layers, 
     np.testing.assert_allclose(tf.convert_to_tensor(g).numpy(), tf.convert_to_tensor(r).numpy(),
                                atol=1e-6, rtol=1e-6)
   assert all(a is b for a, b in zip(model.trainable_variables, variables))
+
+
+def test_read_once_keeps_the_text_models_numbers():
+  # dynamic_rnn (a while loop) and embedding lookups read the swapped tensors.
+  tf.random.set_seed(5)
+  classifier = text_classifier.TextClassifier(
+      50, 6, models.make_cell("lstm", 8, 1), 3, cell_bw=models.make_cell("gru", 8, 1))
+  lm = language_model.LanguageModel(50, [models.make_cell("lstm", 8, 1)], train_batch=2,
+                                    eval_batch=2, tie_embeddings=True)
+  ids = tf.constant(np.random.default_rng(5).integers(0, 50, (2, 7)).astype(np.int32))
+  lengths = tf.constant([7, 4])
+  forward = tf.function(precision.read_once(classifier, classifier))
+  graph = forward.get_concrete_function((ids, lengths)).graph
+  # All reads happen before the loops: none is left inside a loop body.
+  assert (sum(op.type == "ReadVariableOp" for op in graph.get_operations())
+          == len(classifier.trainable_variables))
+  np.testing.assert_array_equal(forward((ids, lengths)).numpy(),
+                                classifier((ids, lengths)).numpy())
+  logits, _ = tf.function(precision.read_once(lm.unroll, lm))(ids)
+  np.testing.assert_array_equal(logits.numpy(), lm.unroll(ids)[0].numpy())
 
 
 def test_unknown_dtype_is_refused():

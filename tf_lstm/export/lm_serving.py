@@ -10,6 +10,7 @@ word after ``ids[:, t]``), ``probabilities`` (their softmax) and
 
 import tensorflow as tf
 
+from tf_lstm import precision
 from tf_lstm.data import ptb as ptb_data
 from tf_lstm.data import text as text_lib
 
@@ -19,12 +20,13 @@ class LanguageModelServing(tf.Module):
   def __init__(self, model, words):
     super().__init__(name="serving")
     self.model = model
+    self._unroll = precision.read_once(model.unroll, model)   # once per request, not per step
     words = list(words)
     self.table = text_lib.lookup_table(words, oov_id=words.index(ptb_data.UNK), first_id=0)
     self.vocabulary = tf.constant(words, tf.string)
 
   def _outputs(self, ids):
-    logits, _ = self.model.unroll(ids)
+    logits, _ = self._unroll(ids)
     probabilities = tf.nn.softmax(logits)
     return {"logits": logits, "probabilities": probabilities,
             "next_word_probabilities": probabilities[:, -1]}

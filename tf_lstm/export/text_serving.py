@@ -10,6 +10,7 @@
 
 import tensorflow as tf
 
+from tf_lstm import precision
 from tf_lstm.data import text as text_lib
 
 
@@ -25,6 +26,7 @@ class TextClassifierServing(tf.Module):
   def __init__(self, model, words, max_length, keep="last"):
     super().__init__(name="serving")
     self.model = model
+    self._logits = precision.read_once(model, model)   # once per request, not per step
     self.table = text_lib.lookup_table(words)
     self.max_length = int(max_length)
     self.keep = keep
@@ -32,14 +34,14 @@ class TextClassifierServing(tf.Module):
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
   def serve_text(self, text):
     ids, lengths = text_lib.encode(text, self.table, self.max_length, self.keep)
-    return _class_outputs(self.model((ids, lengths)))
+    return _class_outputs(self._logits((ids, lengths)))
 
   @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="ids"),
                                 tf.TensorSpec([None], tf.int32, name="lengths")])
   def serve_ids(self, ids, lengths):
     tf.debugging.assert_less(ids, tf.cast(self.model.vocab_size, tf.int32),
                              "ids must be < the vocabulary size")
-    return _class_outputs(self.model((ids, lengths)))
+    return _class_outputs(self._logits((ids, lengths)))
 
   def signatures(self):
     return {"serving_default": self.serve_text, "predict_ids": self.serve_ids}
@@ -53,6 +55,7 @@ class TaggerServing(tf.Module):
   def __init__(self, model, featurizer, tags):
     super().__init__(name="serving")
     self.model = model
+    self._logits = precision.read_once(model, model)   # once per request, not per step
     self.featurizer = featurizer
     self.tag_names = tf.constant(list(tags), tf.string)
 
@@ -61,7 +64,7 @@ class TaggerServing(tf.Module):
   def serve_tokens(self, tokens, lengths):
     tf.debugging.assert_less_equal(lengths, tf.shape(tokens)[1],
                                    "lengths must be <= the tokens' width")
-    logits = self.model(self.featurizer(tokens, lengths))
+    logits = self._logits(self.featurizer(tokens, lengths))
     mask = tf.sequence_mask(lengths, tf.shape(tokens)[1])
     ids = tf.where(mask, tf.argmax(logits, -1, output_type=tf.int32), -1)
     names = tf.where(mask, tf.gather(self.tag_names, tf.maximum(ids, 0)), "")

@@ -33,6 +33,12 @@ def _batch(b=16):
           tf.constant(rng.integers(0, 4, b).astype(np.int32)))
 
 
+def _reads(forward, *args):
+  """Number of ReadVariableOp in ``forward``'s traced graph (loop bodies excluded)."""
+  graph = tf.function(forward).get_concrete_function(*args).graph
+  return sum(op.type == "ReadVariableOp" for op in graph.get_operations())
+
+
 @pytest.mark.parametrize("cell, layers, options", CELLS, ids=[c[0] for c in CELLS])
 def test_bfloat16_forward_runs_every_product_in_bfloat16(cell, layers, options):
   model = _model(cell, layers, **options)
@@ -56,11 +62,9 @@ def test_bfloat16_forward_runs_every_product_in_bfloat16(cell, layers, options):
 def test_float32_reads_each_variable_once_with_the_same_logits():
   model = _model("lstm", 2)
   x, _ = _batch()
-  forward = tf.function(precision.forward_in("float32", model, model))
-  graph = forward.get_concrete_function(x).graph
-  reads = [op for op in graph.get_operations() if op.type == "ReadVariableOp"]
-  assert len(reads) == len(model.trainable_variables)
-  np.testing.assert_array_equal(forward(x).numpy(), model(x).numpy())
+  forward = precision.forward_in("float32", model, model)
+  assert _reads(forward, x) == len(model.trainable_variables)
+  np.testing.assert_array_equal(tf.function(forward)(x).numpy(), model(x).numpy())
 
 
 @pytest.mark.parametrize("cell, layers, options", CELLS, ids=[c[0] for c in CELLS])
@@ -68,13 +72,8 @@ def test_read_once_reads_each_variable_once_with_the_same_numbers(cell, layers, 
   model = _model(cell, layers, **options)
   x, y = _batch()
   variables = model.trainable_variables
-
-  def reads(forward):
-    graph = tf.function(forward).get_concrete_function(x).graph
-    return sum(op.type == "ReadVariableOp" for op in graph.get_operations())
-
-  assert reads(precision.read_once(model, model)) == len(variables)
-  assert reads(model) > len(variables)   # one read per use (per step) without it
+  assert _reads(precision.read_once(model, model), x) == len(variables)
+  assert _reads(model, x) > len(variables)   # one read per use (per step) without it
 
   def loss_and_grads(forward):
     with tf.GradientTape() as tape:
@@ -99,12 +98,10 @@ def test_read_once_keeps_the_text_models_numbers():
                                     eval_batch=2, tie_embeddings=True)
   ids = tf.constant(np.random.default_rng(5).integers(0, 50, (2, 7)).astype(np.int32))
   lengths = tf.constant([7, 4])
-  forward = tf.function(precision.read_once(classifier, classifier))
-  graph = forward.get_concrete_function((ids, lengths)).graph
+  forward = precision.read_once(classifier, classifier)
   # All reads happen before the loops: none is left inside a loop body.
-  assert (sum(op.type == "ReadVariableOp" for op in graph.get_operations())
-          == len(classifier.trainable_variables))
-  np.testing.assert_array_equal(forward((ids, lengths)).numpy(),
+  assert _reads(forward, (ids, lengths)) == len(classifier.trainable_variables)
+  np.testing.assert_array_equal(tf.function(forward)((ids, lengths)).numpy(),
                                 classifier((ids, lengths)).numpy())
   logits, _ = tf.function(precision.read_once(lm.unroll, lm))(ids)
   np.testing.assert_array_equal(logits.numpy(), lm.unroll(ids)[0].numpy())

@@ -4,7 +4,7 @@
   python benchmarks/distribute_scaling.py [--per_replica=16,64,256] [--steps=30]
 
 The model is bin/train's MNIST model (28 steps of 28 inputs, LSTM, Adam), the
-step is tf_lstm.training.loop's, the data goes through the same
+step is tf_lstm.app.training.loop's, the data goes through the same
 ``distribute_datasets_from_function`` path as training (random images, so
 no data files are needed). For each per-replica batch ``b`` it times
 
@@ -25,16 +25,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tf_lstm import distribute  # pylint: disable=g-import-not-at-top
+from tf_lstm.app import distribute  # pylint: disable=g-import-not-at-top
 
 MIRRORED = distribute.make_strategy("mirrored", num_cpu_devices=2)   # before any TF op
 
 import numpy as np  # pylint: disable=g-import-not-at-top,g-bad-import-order
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
-from tf_lstm import config as config_lib  # pylint: disable=g-import-not-at-top
-from tf_lstm.data import pipeline  # pylint: disable=g-import-not-at-top
-from tf_lstm.training import loop  # pylint: disable=g-import-not-at-top
+from tf_lstm.app import config as config_lib  # pylint: disable=g-import-not-at-top
+from tf_lstm.app.data import pipeline  # pylint: disable=g-import-not-at-top
+from tf_lstm.app.training import loop  # pylint: disable=g-import-not-at-top
 
 NUM_TRAIN = 4096
 

@@ -54,10 +54,10 @@ def main():
 
 
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tf_lstm import config as config_lib  # pylint: disable=g-import-not-at-top
-  from tf_lstm import tasks  # pylint: disable=g-import-not-at-top
-  from tf_lstm.data import pipeline  # pylint: disable=g-import-not-at-top
-  from tf_lstm.training import loop  # pylint: disable=g-import-not-at-top
+  from tf_lstm.app import config as config_lib  # pylint: disable=g-import-not-at-top
+  from tf_lstm.app import tasks  # pylint: disable=g-import-not-at-top
+  from tf_lstm.app.data import pipeline  # pylint: disable=g-import-not-at-top
+  from tf_lstm.app.training import loop  # pylint: disable=g-import-not-at-top
 
   task = tasks.get("mnist")
   data = task.load(args.data_dir)

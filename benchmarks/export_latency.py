@@ -15,7 +15,7 @@ call and of dispatching every op, without the arithmetic (not so for the XLA
 export, which pads an empty batch to its bucket of 1).
 
 - ``savedmodel``: ``tf.saved_model.load(E/1).signatures["serving_default"]``,
-  exported by ``tf_lstm.export.saved_model.export`` (what ``bin/export`` writes);
+  exported by ``tf_lstm.app.export.saved_model.export`` (what ``bin/export`` writes);
   the loading process never imports tf_lstm.
 - ``savedmodel_xla``: the same with ``bin/export --jit_compile`` (the network
   is an XLA function, compiled once per power-of-two batch bucket; the warm-up
@@ -79,9 +79,9 @@ rng = np.random.default_rng(0)
 
 EXPORT = """
 import sys
-from tf_lstm import config as config_lib
-from tf_lstm.training import loop
-from tf_lstm.export import saved_model
+from tf_lstm.app import config as config_lib
+from tf_lstm.app.training import loop
+from tf_lstm.app.export import saved_model
 layers, units, base = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 cfg = config_lib.TrainConfig(model=config_lib.ModelConfig(num_layers=layers, num_units=units))
 task, model, _ = loop.build(cfg)

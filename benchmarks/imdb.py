@@ -16,7 +16,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The imdb task's defaults (tf_lstm/tasks/imdb.py) are the benchmarked model.
+# The imdb task's defaults (tf_lstm/app/tasks/imdb.py) are the benchmarked model.
 FLAGS = ["--task=imdb", "--checkpoint_every=500", "--log_every=100"]
 
 

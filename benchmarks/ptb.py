@@ -27,7 +27,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tf_lstm.data import ptb as ptb_data  # noqa: E402
+from tf_lstm.app.data import ptb as ptb_data  # noqa: E402
 
 # --config=small's network (2 x 200, 20-word windows, batch 20), regularised for
 # 70k training words: tied embeddings, dropout 0.6, Adam 2e-3 with a cosine decay

@@ -14,12 +14,12 @@ MNIST_5K = os.path.join(SHARED_DATA, "mnist-5k")
 if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
 
-from tf_lstm.data import idx  # pylint: disable=g-import-not-at-top
+from tf_lstm.app.data import idx  # pylint: disable=g-import-not-at-top
 
 
 def real_mnist():
   """The real ../shared/data/mnist-5k arrays (train x, y, test x, y)."""
-  from tf_lstm.data import images
+  from tf_lstm.app.data import images
   return images.load_idx(MNIST_5K)
 
 

@@ -8,10 +8,10 @@ import tensorflow as tf
 
 import tf_lstm
 from tf_lstm import cells
-from tf_lstm import config as config_lib
-from tf_lstm import models
+from tf_lstm.app import config as config_lib
+from tf_lstm.app import models
 from tf_lstm.cells import binary_lstm
-from tf_lstm.training import loop
+from tf_lstm.app.training import loop
 
 B, D = 3, 4
 RNG = np.random.RandomState(0)
@@ -197,7 +197,7 @@ def test_binary_lstm_bad_scale():
 
 def test_train_step_clips_shadow_weights_of_every_layer():
   tf.random.set_seed(0)
-  from tf_lstm import optimizers
+  from tf_lstm.app import optimizers
   model = models.SequenceClassifier(models.make_cell("binary_lstm", 8, 2), 10, input_depth=D)
   layers = model.cell.cells
   layers[0].kernel.assign(tf.fill(layers[0].kernel.shape, 0.999))
@@ -243,7 +243,7 @@ def test_binary_lstm_export_serves_only_binary_kernels(small_mnist_dir, tmp_path
 
 
 def _images(data_dir):
-  from tf_lstm.data import images
+  from tf_lstm.app.data import images
   return images.load_idx(data_dir).test_images[:16].astype(np.float32) / 255.0
 
 

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import write_mnist_idx
-from tf_lstm.data import DataError, idx, images, pipeline
+from tf_lstm.app.data import DataError, idx, images, pipeline
 
 
 def _tiny(tmp_path, n_train=20, n_test=10, gz=True):

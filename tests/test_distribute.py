@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import ROOT, run_bin
-from tf_lstm import distribute
+from tf_lstm.app import distribute
 
 
 def _run_python(code, timeout=300):
@@ -111,12 +111,12 @@ _PARITY = r"""
 import json, os, sys
 sys.path.insert(0, "tests")
 import numpy as np
-from tf_lstm import distribute
+from tf_lstm.app import distribute
 mirrored = distribute.make_strategy("mirrored", num_cpu_devices=2)   # before any TF op
 import tensorflow as tf
-from tf_lstm import config as config_lib
-from tf_lstm.data import pipeline
-from tf_lstm.training import loop
+from tf_lstm.app import config as config_lib
+from tf_lstm.app.data import pipeline
+from tf_lstm.app.training import loop
 
 out = {"replicas": mirrored.num_replicas_in_sync}
 config = config_lib.TrainConfig(

@@ -12,10 +12,10 @@ import pytest
 import tensorflow as tf
 
 from tf_lstm import cells
-from tf_lstm import config as config_lib
+from tf_lstm.app import config as config_lib
 from tf_lstm import fused
 from tf_lstm import rnn
-from tf_lstm.training import loop
+from tf_lstm.app.training import loop
 
 TOL = 1e-6
 B, T, D, N = 6, 6, 5, 12

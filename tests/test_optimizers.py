@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_lstm import optimizers, schedules
+from tf_lstm.app import optimizers, schedules
 
 
 def _run(opt, grads_seq, init):

@@ -1,15 +1,15 @@
-"""tf_lstm.precision: the bfloat16 forward pass on float32 variables."""
+"""tf_lstm.app.precision: the bfloat16 forward pass on float32 variables."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_lstm import models
-from tf_lstm.models import language_model
-from tf_lstm.models import text_classifier
-from tf_lstm import optimizers
-from tf_lstm import precision
-from tf_lstm.training import loop
+from tf_lstm.app import models
+from tf_lstm.app.models import language_model
+from tf_lstm.app.models import text_classifier
+from tf_lstm.app import optimizers
+from tf_lstm.app import precision
+from tf_lstm.app.training import loop
 
 CELLS = [
     ("lstm", 2, {}),

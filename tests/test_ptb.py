@@ -10,9 +10,9 @@ import tensorflow as tf
 
 import tf_lstm
 from tests.conftest import run_bin
-from tf_lstm.data import DataError
-from tf_lstm.data import ptb as ptb_data
-from tf_lstm.models.language_model import LanguageModel
+from tf_lstm.app.data import DataError
+from tf_lstm.app.data import ptb as ptb_data
+from tf_lstm.app.models.language_model import LanguageModel
 
 SENTENCES = ["the cat sat on the mat", "a dog sat on the log", "the dog saw a cat"]
 

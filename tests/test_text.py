@@ -9,15 +9,15 @@ import tensorflow as tf
 
 import tf_lstm
 from tf_lstm import bidirectional
-from tf_lstm import conlleval
-from tf_lstm import losses
-from tf_lstm.data import DataError
-from tf_lstm.data import conll
-from tf_lstm.data import imdb
-from tf_lstm.data import text
-from tf_lstm.data import token_features
-from tf_lstm.models.tagger import SequenceTagger
-from tf_lstm.models.text_classifier import TextClassifier
+from tf_lstm.app import conlleval
+from tf_lstm.app import losses
+from tf_lstm.app.data import DataError
+from tf_lstm.app.data import conll
+from tf_lstm.app.data import imdb
+from tf_lstm.app.data import text
+from tf_lstm.app.data import token_features
+from tf_lstm.app.models.tagger import SequenceTagger
+from tf_lstm.app.models.text_classifier import TextClassifier
 
 
 def test_tokenize_lowercases_strips_br_and_splits_on_non_letters():

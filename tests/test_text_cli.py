@@ -86,7 +86,7 @@ def test_imdb_export_takes_raw_text_and_token_ids(imdb_run):
 
 
 def test_imdb_bin_export_serves_the_latest_checkpoint(imdb_run, tmp_path):
-  from tf_lstm.export import from_checkpoint
+  from tf_lstm.app.export import from_checkpoint
   _, model_dir, _, _ = imdb_run
   run_bin("export", f"--model_dir={model_dir}", f"--export_dir={tmp_path / 'e'}", check=True)
   text = tf.constant(["Loved it, a great and superb film!", "Awful<br />boring"])

@@ -12,10 +12,10 @@ import tensorflow as tf
 
 from tests.conftest import MNIST_5K, real_mnist, run_bin
 from tests.parity import harness
-from tf_lstm import config as config_lib
-from tf_lstm import tf1_import
-from tf_lstm.training import checkpoints
-from tf_lstm.training import loop
+from tf_lstm.app import config as config_lib
+from tf_lstm.app import tf1_import
+from tf_lstm.app.training import checkpoints
+from tf_lstm.app.training import loop
 
 N = 8   # units of the in-process models
 

@@ -66,7 +66,7 @@ def test_export_serves_probabilities_and_classes(trained, small_mnist_dir):
   loaded = tf.saved_model.load(os.path.join(export_dir, "1"))
   serve = loaded.signatures["serving_default"]
   assert serve.structured_input_signature[1]["images"].shape.as_list() == [None, 28, 28]
-  from tf_lstm.data import images
+  from tf_lstm.app.data import images
   data = images.load_idx(small_mnist_dir)
   out = serve(images=tf.constant(data.test_images[:200] / 255.0, tf.float32))
   assert out["probabilities"].shape == (200, 10) and out["classes"].dtype == tf.int64
@@ -77,7 +77,7 @@ def test_export_serves_probabilities_and_classes(trained, small_mnist_dir):
 
 def test_tflite_export_gives_the_saved_model_classes(trained, small_mnist_dir, tmp_path):
   from tests.export.test_tflite import run_tflite
-  from tf_lstm.data import images
+  from tf_lstm.app.data import images
   _, export_dir, _ = trained
   x = (images.load_idx(small_mnist_dir).test_images[:200] / 255.0).astype(np.float32)
   lite = run_tflite(os.path.join(export_dir, "1", "model.tflite"), x, tmp_path)

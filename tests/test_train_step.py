@@ -3,10 +3,10 @@
 import numpy as np
 import tensorflow as tf
 
-from tf_lstm import losses
-from tf_lstm import models
-from tf_lstm import optimizers
-from tf_lstm.training import loop
+from tf_lstm.app import losses
+from tf_lstm.app import models
+from tf_lstm.app import optimizers
+from tf_lstm.app.training import loop
 
 
 def _model():

@@ -17,9 +17,9 @@ import _worker  # pylint: disable=g-import-not-at-top
 import numpy as np
 import tensorflow as tf
 
-from tf_lstm import config as config_lib
+from tf_lstm.app import config as config_lib
 from tf_lstm import rnn
-from tf_lstm.training import loop
+from tf_lstm.app.training import loop
 
 
 def main():
@@ -43,7 +43,7 @@ def main():
   train_cfg = config_lib.TrainConfig(model=model_cfg, optimizer="adam", batch_size=b)
   _, model, optimizer = loop.build(train_cfg)
   if d != 28:   # the mnist model reads 28-pixel rows; other depths: same model class
-    from tf_lstm import models
+    from tf_lstm.app import models
     tf.random.set_seed(0)
     model = models.SequenceClassifier(
         models.make_cell(cfg["cell"], cfg["num_units"], cfg["num_layers"]),

@@ -16,9 +16,9 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import run_bin
-from tf_lstm import config as config_lib
-from tf_lstm.training import checkpoints
-from tf_lstm.training import loop
+from tf_lstm.app import config as config_lib
+from tf_lstm.app.training import checkpoints
+from tf_lstm.app.training import loop
 
 Run = collections.namedtuple("Run", "model_dir export_base export config")
 

@@ -11,8 +11,8 @@ import tensorflow as tf
 
 from tests.conftest import MNIST_5K, ROOT, real_mnist, run_bin, write_mnist_idx
 from tests.export.conftest import in_process_probabilities, restored_model, run_isolated
-from tf_lstm.export import from_checkpoint
-from tf_lstm.export import saved_model
+from tf_lstm.app.export import from_checkpoint
+from tf_lstm.app.export import saved_model
 
 
 def tree(path):

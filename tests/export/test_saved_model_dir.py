@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_lstm.export import saved_model
+from tf_lstm.app.export import saved_model
 
 
 class Doubler(tf.Module):

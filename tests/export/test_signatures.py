@@ -10,7 +10,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from tests.conftest import real_mnist
 from tests.export.conftest import as_float, in_process_probabilities, restored_model
-from tf_lstm.export import image_serving
+from tf_lstm.app.export import image_serving
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_outputs_match_in_process_model(loaded, trained_run, digits):
 
 def test_each_variable_is_read_once_per_request(trained_run):
   # An unrolled network reads each variable at every step unless the export
-  # reads it once per call (tf_lstm.precision.read_once): 28x fewer reads.
+  # reads it once per call (tf_lstm.app.precision.read_once): 28x fewer reads.
   saved = saved_model_pb2.SavedModel()
   with open(os.path.join(trained_run.export, "saved_model.pb"), "rb") as f:
     saved.ParseFromString(f.read())

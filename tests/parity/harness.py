@@ -18,10 +18,10 @@ import numpy as np
 import tensorflow as tf
 
 from tests.conftest import MNIST_5K, ROOT
-from tf_lstm import config as config_lib
-from tf_lstm import tf1_import
-from tf_lstm.losses import classification_terms
-from tf_lstm.training import loop
+from tf_lstm.app import config as config_lib
+from tf_lstm.app import tf1_import
+from tf_lstm.app.losses import classification_terms
+from tf_lstm.app.training import loop
 
 LEGACY_DIR = os.path.join(ROOT, "legacy")
 

@@ -8,7 +8,7 @@ Tolerances as tests/parity/test_parity.py: logits max abs diff <= 1e-5; gradient
 max abs diff / max(1, max|g|) <= 1e-5; the 100-step Adam loss trajectory max abs
 diff <= 1e-4; final weights / max(1, max|w|) <= 1e-4.  The three TF1 dumps run
 in parallel subprocesses (TF_USE_LEGACY_KERAS=1); the port runs in-process and
-takes each dump's initial weights from its init_ckpt through tf_lstm.tf1_import.
+takes each dump's initial weights from its init_ckpt through tf_lstm.app.tf1_import.
 """
 
 import os
@@ -21,8 +21,8 @@ import tensorflow as tf
 
 from tests.conftest import MNIST_5K, ROOT
 from tests.parity import harness
-from tf_lstm import tf1_import
-from tf_lstm.training import loop
+from tf_lstm.app import tf1_import
+from tf_lstm.app.training import loop
 
 UNITS = 16
 # id -> (script, flags, port cell, port model options)

@@ -15,9 +15,9 @@ import tensorflow as tf
 
 import tf_lstm
 from tests.conftest import ROOT
-from tf_lstm import optimizers
-from tf_lstm.models.text_classifier import TextClassifier
-from tf_lstm.training import loop
+from tf_lstm.app import optimizers
+from tf_lstm.app.models.text_classifier import TextClassifier
+from tf_lstm.app.training import loop
 
 V, E, H, T, B, STEPS, LR = 40, 8, 12, 10, 6, 8, 1e-2
 PORT_NAMES = {"embedding": "embedding", "rnn/basic_lstm_cell/kernel": "kernel",

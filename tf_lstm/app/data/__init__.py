@@ -1,0 +1,3 @@
+"""Data sources and tf.data pipelines."""
+
+from tf_lstm.app.data.idx import DataError

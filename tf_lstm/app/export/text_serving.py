@@ -1,0 +1,74 @@
+"""Serving contracts of the text models (the names are part of the API).
+
+``TextClassifierServing`` (imdb):
+  ``serving_default``: ``text`` string ``[None]`` raw reviews -> ``probabilities``
+  float32 ``[None, C]``, ``classes`` int64 ``[None]``, ``logits``.  Tokenising
+  and the vocabulary lookup run inside the graph (a ``StaticHashTable``).
+  ``predict_ids``: ``ids`` int32 ``[None, None]`` + ``lengths`` int32 ``[None]``
+  -> the same outputs.
+"""
+
+import tensorflow as tf
+
+from tf_lstm.app import precision
+from tf_lstm.app.data import text as text_lib
+
+
+def _class_outputs(logits):
+  return {"probabilities": tf.nn.softmax(logits),
+          "classes": tf.argmax(logits, axis=-1, output_type=tf.int64),
+          "logits": logits}
+
+
+class TextClassifierServing(tf.Module):
+  """Wraps a ``(ids, lengths) -> logits`` model with the raw-text signature."""
+
+  def __init__(self, model, words, max_length, keep="last"):
+    super().__init__(name="serving")
+    self.model = model
+    self._logits = precision.read_once(model, model)   # once per request, not per step
+    self.table = text_lib.lookup_table(words)
+    self.max_length = int(max_length)
+    self.keep = keep
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+  def serve_text(self, text):
+    ids, lengths = text_lib.encode(text, self.table, self.max_length, self.keep)
+    return _class_outputs(self._logits((ids, lengths)))
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="ids"),
+                                tf.TensorSpec([None], tf.int32, name="lengths")])
+  def serve_ids(self, ids, lengths):
+    tf.debugging.assert_less(ids, tf.cast(self.model.vocab_size, tf.int32),
+                             "ids must be < the vocabulary size")
+    return _class_outputs(self._logits((ids, lengths)))
+
+  def signatures(self):
+    return {"serving_default": self.serve_text, "predict_ids": self.serve_ids}
+
+
+class TaggerServing(tf.Module):
+  """``serving_default``: ``tokens`` string ``[None, None]`` (padded) + ``lengths``
+  int32 ``[None]`` -> ``tags`` string ``[None, None]`` (``""`` past each length),
+  ``tag_ids`` int32 (-1 past each length), ``probabilities`` ``[None, None, K]``."""
+
+  def __init__(self, model, featurizer, tags):
+    super().__init__(name="serving")
+    self.model = model
+    self._logits = precision.read_once(model, model)   # once per request, not per step
+    self.featurizer = featurizer
+    self.tag_names = tf.constant(list(tags), tf.string)
+
+  @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens"),
+                                tf.TensorSpec([None], tf.int32, name="lengths")])
+  def serve_tokens(self, tokens, lengths):
+    tf.debugging.assert_less_equal(lengths, tf.shape(tokens)[1],
+                                   "lengths must be <= the tokens' width")
+    logits = self._logits(self.featurizer(tokens, lengths))
+    mask = tf.sequence_mask(lengths, tf.shape(tokens)[1])
+    ids = tf.where(mask, tf.argmax(logits, -1, output_type=tf.int32), -1)
+    names = tf.where(mask, tf.gather(self.tag_names, tf.maximum(ids, 0)), "")
+    return {"tags": names, "tag_ids": ids, "probabilities": tf.nn.softmax(logits)}
+
+  def signatures(self):
+    return {"serving_default": self.serve_tokens}

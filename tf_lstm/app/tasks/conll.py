@@ -1,0 +1,135 @@
+"""CoNLL-2003 sequence labelling: ``conll_pos`` (POS tags) and ``conll_ner`` (entities).
+
+Model: ``SequenceTagger`` (word + case [+ char-CNN] features -> biLSTM ->
+per-token softmax); loss and accuracy over real tokens only (labels are -1 at
+padding).  ``conll_ner`` also reports conlleval entity F1 (``test_f1``).
+Vocabularies (words, chars, tags) are built from the training file once and
+kept in ``model_dir/token_vocab.json``.
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tf_lstm.app import conlleval
+from tf_lstm.app import losses
+from tf_lstm.app.data import conll as conll_data
+from tf_lstm.app.data import token_features
+from tf_lstm.app.data.idx import DataError
+from tf_lstm.app.models.tagger import SequenceTagger
+from tf_lstm.app.tasks import base
+from tf_lstm.app.tasks.imdb import make_cells
+
+BUCKET = 16   # batches are cut to their longest sentence, rounded up to this
+
+
+def trim_batch(words, cases, chars, lengths, labels):
+  """Drops the all-padding tail: time dim -> ceil(max(lengths) / BUCKET) * BUCKET."""
+  width = tf.minimum(tf.shape(words)[1],
+                     (tf.reduce_max(lengths) + BUCKET - 1) // BUCKET * BUCKET)
+  return (words[:, :width], cases[:, :width], chars[:, :width], lengths), labels[:, :width]
+
+
+class ConllTask(base.Task):
+  """``column`` is 'pos' or 'ner'."""
+
+  def __init__(self, column):
+    self.column = column
+    self.name = f"conll_{column}"
+    self.metric = "f1" if column == "ner" else "accuracy"
+    self.assets = None
+    self._new_assets = False
+
+  def load(self, data_dir):
+    return conll_data.load(data_dir)
+
+  def prepare(self, data, config):
+    path = (os.path.join(config.model_dir, token_features.ASSETS_FILE)
+            if config.model_dir else "")
+    if path and os.path.exists(path):
+      self.assets = token_features.load_assets(path, ["words", "chars", "tags"])
+    else:
+      words, chars = token_features.build_vocabs([s.words for s in data.train],
+                                                 config.model.vocab_size)
+      self.assets = {"words": words, "chars": chars,
+                     "tags": conll_data.tag_vocab(data.train, self.column)}
+      self._new_assets = True
+    tags = self.assets["tags"]
+    conll_data.check_tags(data.test, self.column, tags, "the evaluation file")
+    featurizer = self.featurizer()
+    tag_id = {t: i for i, t in enumerate(tags)}
+    width = max(len(s.words) for s in data.train + data.test)
+
+    def arrays(sentences):
+      feats = token_features.featurize_numpy(featurizer, [s.words for s in sentences], width)
+      labels = np.full([len(sentences), width], -1, np.int32)
+      for i, s in enumerate(sentences):
+        labels[i, :len(s.words)] = [tag_id[t] for t in getattr(s, self.column)]
+      return (*feats, labels)
+    return {"train": arrays(data.train), "test": arrays(data.test),
+            "train_labels": data.train}
+
+  def featurizer(self):
+    return token_features.Featurizer(self.assets["words"], self.assets["chars"])
+
+  def save_assets(self, model_dir):
+    path = os.path.join(model_dir, token_features.ASSETS_FILE)
+    if self._new_assets or not os.path.exists(path):
+      token_features.save_assets(path, self.assets)
+      self._new_assets = False
+
+  def use_assets(self, model_dir, config):
+    del config
+    self.assets = token_features.load_assets(
+        os.path.join(model_dir, token_features.ASSETS_FILE), ["words", "chars", "tags"])
+
+  def train_arrays(self, data):
+    return data["train"]
+
+  def eval_arrays(self, data):
+    return data["test"]
+
+  def train_transform(self, augment_shift=0):
+    del augment_shift
+    return trim_batch
+
+  def eval_transform(self):
+    return trim_batch
+
+  def loss_terms(self, logits, labels):
+    return losses.token_terms(logits, labels)
+
+  def build_model(self, model_config):
+    if self.assets is None:
+      raise DataError(f"{self.name}: prepare() must run before build_model()")
+    cell_fw, _ = make_cells(model_config)
+    cell_bw, _ = make_cells(model_config)
+    return SequenceTagger(
+        len(self.assets["words"]) + 2, model_config.embedding_dim, token_features.NUM_CASES,
+        len(self.assets["chars"]) + 2, model_config.char_features, cell_fw, cell_bw,
+        len(self.assets["tags"]))
+
+  def predictions(self, model, dataset):
+    """Gold and predicted tag-string sequences over ``dataset``."""
+    tags = np.array(self.assets["tags"], dtype=object)
+    predict = tf.function(lambda inputs: tf.argmax(model(inputs), -1, output_type=tf.int32))
+    gold, pred = [], []
+    for inputs, labels in dataset:
+      p, lengths, y = predict(inputs).numpy(), inputs[3].numpy(), labels.numpy()
+      for row in range(len(lengths)):
+        n = lengths[row]
+        gold.append(list(tags[y[row, :n]]))
+        pred.append(list(tags[p[row, :n]]))
+    return gold, pred
+
+  def extra_metrics(self, model, eval_dataset):
+    if self.column != "ner":
+      return {}
+    result = conlleval.evaluate(*self.predictions(model, eval_dataset))
+    return {"f1": result["f1"], "precision": result["precision"],
+            "recall": result["recall"]}
+
+  def serving_module(self, model):
+    from tf_lstm.app.export import text_serving  # Only exports need it.
+    return text_serving.TaggerServing(model, self.featurizer(), self.assets["tags"])

@@ -7,6 +7,7 @@ with ``loop.train(export_dir=...)`` (-> ``E/1``); ``cli_export`` then runs
 
 import collections
 import os
+import site
 import subprocess
 import sys
 import textwrap
@@ -22,13 +23,28 @@ from tf_lstm.app.training import loop
 
 Run = collections.namedtuple("Run", "model_dir export_base export config")
 
-# Prepended to code run by ``run_isolated``: site-packages without .pth files
-# (so the editable install of tf_lstm is not on the path), and tf_lstm, keras
-# and tf_keras made unimportable, as on a serving machine without them.
+def _site_dirs():
+  """The running environment's site-packages directories, in ``sys.path`` order.
+
+  Taken from this (parent) process: under ``-S`` a child never processes
+  ``pyvenv.cfg``, so its own ``sysconfig`` names the base interpreter's
+  directories, not the venv's. Only the site directories themselves are
+  passed on: the editable install's ``.pth`` entries (the repository, or a
+  finder hook) are not, so tf_lstm stays unimportable in the child.
+  """
+  known = set(site.getsitepackages())
+  if site.ENABLE_USER_SITE:
+    known.add(site.getusersitepackages())
+  return [p for p in sys.path if p in known and os.path.isdir(p)]
+
+
+# Prepended to code run by ``run_isolated``: the environment's site-packages
+# without its .pth files (so the editable install of tf_lstm is not on the path),
+# and tf_lstm, keras and tf_keras made unimportable, as on a serving machine
+# without them. ``{site_dirs}`` is filled in by ``run_isolated``.
 _ISOLATION = textwrap.dedent("""
-    import sys, sysconfig
-    for key in ("purelib", "platlib"):
-      sys.path.append(sysconfig.get_paths()[key])
+    import sys
+    sys.path.extend({site_dirs!r})
 
     class _Hide:
       # Finds modules as before, except these, as if not installed.
@@ -56,7 +72,8 @@ def run_isolated(code, *args, timeout=600):
   env = {"PATH": os.environ.get("PATH", ""), "TF_CPP_MIN_LOG_LEVEL": "2",
          "HOME": os.environ.get("HOME", "/tmp")}
   cwd = os.path.dirname(os.path.abspath(args[0])) if args else "/"
-  return subprocess.run([sys.executable, "-I", "-S", "-c", _ISOLATION + textwrap.dedent(code),
+  prelude = _ISOLATION.replace("{site_dirs!r}", repr(_site_dirs()))
+  return subprocess.run([sys.executable, "-I", "-S", "-c", prelude + textwrap.dedent(code),
                          *args], capture_output=True, text=True, env=env, cwd=cwd,
                         timeout=timeout)
 

@@ -5,6 +5,7 @@ import collections
 import tensorflow as tf
 
 from tf_lstm.cells import base
+from tf_lstm.cells import registry
 
 
 class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
@@ -41,6 +42,7 @@ def lstm_gates_to_state(gates, c, forget_bias, activation=tf.tanh):
   return new_c, new_h
 
 
+@registry.register("lstm", options=(registry.FORGET_BIAS,))
 class BasicLSTMCell(base.RNNCell):
   """Port of ``tf.compat.v1.nn.rnn_cell.BasicLSTMCell``.
 

@@ -8,6 +8,7 @@ them in [-1, 1].  Biases stay real.
 import tensorflow as tf
 
 from tf_lstm.cells import base
+from tf_lstm.cells import registry
 from tf_lstm.cells.basic_lstm import LSTMStateTuple, lstm_step
 
 SCALES = ("glorot", "none")
@@ -41,6 +42,12 @@ def binarize(shadow, scale):
   return _binarize(shadow)
 
 
+SCALE_OPTION = registry.Option(
+    "binary_scale", "glorot", "Binary kernel values: +-sqrt(6/(fan_in+fan_out)) (glorot) "
+    "or +-1 (none).", choices=SCALES, arg="scale")
+
+
+@registry.register("binary_lstm", options=(registry.FORGET_BIAS, SCALE_OPTION))
 class BinaryLSTMCell(base.RNNCell):
   """A ``BasicLSTMCell`` whose kernel is binarised in the forward pass.
 

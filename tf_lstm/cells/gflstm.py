@@ -3,9 +3,11 @@
 import tensorflow as tf
 
 from tf_lstm.cells import base
+from tf_lstm.cells import registry
 from tf_lstm.cells.basic_lstm import LSTMStateTuple, lstm_gates_to_state
 
 
+@registry.register("gflstm", options=(registry.FORGET_BIAS,), whole_stack=True)
 class GFLSTMCell(base.RNNCell):
   """A stack of L LSTM layers whose candidates read every layer's previous h.
 

@@ -3,8 +3,10 @@
 import tensorflow as tf
 
 from tf_lstm.cells import base
+from tf_lstm.cells import registry
 
 
+@registry.register("gru")
 class GRUCell(base.RNNCell):
   """Port of ``tf.compat.v1.nn.rnn_cell.GRUCell``.
 

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from tf_lstm.cells import base
+from tf_lstm.cells import registry
 from tf_lstm.cells.basic_lstm import LSTMStateTuple, lstm_gates_to_state
 
 
@@ -25,6 +26,19 @@ def peephole_gates_to_state(gates, c, forget_bias, w_i_diag, w_f_diag, w_o_diag,
   return new_c, new_h
 
 
+# The TF1 LSTMCell options, as settings (0 means "off": the constructor's None).
+LSTM_OPTIONS = (
+    registry.Option("use_peepholes", False, "Diagonal peephole connections.", off=True),
+    registry.Option("cell_clip", 0.0, "Clip the cell state to +-this (0: off).", lower=0.0,
+                    off=True),
+    registry.Option("num_proj", 0, "Project the output to this size (0: off).", lower=0,
+                    off=True),
+    registry.Option("proj_clip", 0.0, "Clip the projection to +-this (0: off).", lower=0.0,
+                    off=True),
+)
+
+
+@registry.register("lstm_full", options=(registry.FORGET_BIAS, *LSTM_OPTIONS))
 class LSTMCell(base.RNNCell):
   """Port of ``tf.compat.v1.nn.rnn_cell.LSTMCell`` (``state_is_tuple=True``).
 

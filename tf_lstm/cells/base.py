@@ -3,21 +3,51 @@
 A cell is a ``tf.Module`` called as ``output, new_state = cell(inputs, state)``
 with ``inputs`` of shape ``[batch, input_depth]``.  Variables are created once,
 lazily, from the first input's depth (or eagerly with ``cell.build(depth)``).
+
+Variable names (the contract every cell keeps, so TF1 checkpoints and ours
+load into each other with no mapping): a cell's variables are named
+
+    <enclosing variable scope>/<the cell's TF1 scope>/<TF1 variable name>
+
+where the enclosing scope is the unroll's (``rnn``, ``bidirectional_rnn/fw``,
+a user's ``scope=`` or ``tf.compat.v1.variable_scope``; empty for a cell built
+outside any), the cell's TF1 scope is its ``name`` (``basic_lstm_cell``,
+``lstm_cell``, ``gru_cell`` ...), and the variable name is TF1's, relative to
+that scope, given to ``add_weight`` (``kernel``, ``projection/kernel``,
+``gates/kernel``).  ``MultiRNNCell`` builds layer ``k`` under ``cell_<k>``.
+So after ``static_rnn(BasicLSTMCell(n), ...)`` the kernel is
+``rnn/basic_lstm_cell/kernel`` eagerly, inside ``tf.function`` and in a
+``tf.compat.v1`` graph program alike.
+
+In a ``tf.compat.v1`` graph program variables are made by
+``tf.compat.v1.get_variable`` under TF1's scopes, so TF1's rules hold: a cell
+first built in an existing scope gets a numbered scope (``basic_lstm_cell_1``)
+as TF1 layers do, ``reuse=True`` / ``tf.compat.v1.AUTO_REUSE`` share variables
+between cells, and creating an existing variable without reuse raises
+TF1's "already exists" error.  Eagerly (and in ``tf.function``) variables are
+plain ``tf.Variable``s owned by the cell; names need not be unique.
 """
 
 import tensorflow as tf
 
 
+def graph_mode():
+  """True inside a ``tf.compat.v1`` graph program (not eager, not ``tf.function``)."""
+  return not tf.compat.v1.executing_eagerly_outside_functions()
+
+
 class RNNCell(tf.Module):
   """Base class: ``state_size``, ``output_size``, ``zero_state`` and lazy build.
 
-  Subclasses implement ``_create_variables(input_depth)`` and
+  Subclasses implement ``_create_variables(input_depth)`` (calling
+  ``add_weight`` for each variable) and
   ``_step(inputs, state) -> (output, new_state)``.
   """
 
   def __init__(self, input_depth=None, name=None):
     super().__init__(name=name)
     self._input_depth = None
+    self._scope_name = None
     if input_depth is not None:
       self.build(input_depth)
 
@@ -37,8 +67,17 @@ class RNNCell(tf.Module):
   def input_depth(self):
     return self._input_depth
 
+  @property
+  def scope_name(self):
+    """The full variable scope the cell was built in (``rnn/basic_lstm_cell``), or None."""
+    return self._scope_name
+
   def build(self, input_depth):
-    """Creates the variables for inputs of depth ``input_depth`` (once)."""
+    """Creates the variables for inputs of depth ``input_depth`` (once).
+
+    Names follow the enclosing ``tf.compat.v1.variable_scope`` (see the module
+    docstring): an unroll builds its cell under its own scope.
+    """
     input_depth = int(input_depth)
     if input_depth <= 0:
       raise ValueError(f"{self.name}: input depth must be positive, got {input_depth}")
@@ -48,9 +87,34 @@ class RNNCell(tf.Module):
             f"{self.name}: built for input depth {self._input_depth}, "
             f"called with depth {input_depth}")
       return
-    with self.name_scope:
+    if graph_mode():
+      # TF1 layers capture a uniquified scope (default_name) on first call.
+      scope = tf.compat.v1.variable_scope(None, default_name=self.name)
+    else:
+      scope = tf.compat.v1.variable_scope(self.name)
+    with scope as vs:
+      self._scope_name = vs.name
       self._create_variables(input_depth)
     self._input_depth = input_depth
+
+  def add_weight(self, name, shape, initializer=None, dtype=tf.float32, trainable=True):
+    """Creates variable ``<scope_name>/<name>`` of ``shape``; call from ``_create_variables``.
+
+    ``name`` is TF1's name relative to the cell's scope (``kernel``,
+    ``gates/bias``); ``initializer(shape, dtype)`` returns the initial value
+    (default ``glorot_uniform``, TF1's default).
+    """
+    if self._scope_name is None:
+      raise RuntimeError(f"{self.name}: add_weight is for _create_variables (inside build)")
+    initializer = initializer or glorot_uniform
+    shape = [int(d) for d in shape]
+    if graph_mode():
+      return tf.compat.v1.get_variable(
+          name, shape, dtype, initializer=lambda s, dtype=dtype, **_: initializer(s, dtype),
+          trainable=trainable)
+    scope, _, leaf = f"{self._scope_name}/{name}".rpartition("/")
+    with tf.name_scope(scope + "/"):   # absolute: names do not depend on the caller's scope
+      return tf.Variable(initializer(shape, dtype), name=leaf, trainable=trainable)
 
   def _create_variables(self, input_depth):
     raise NotImplementedError
@@ -82,3 +146,11 @@ def glorot_uniform(shape, dtype=tf.float32):
   """
   limit = (6.0 / (shape[0] + shape[-1])) ** 0.5
   return tf.random.uniform(shape, -limit, limit, dtype=dtype)
+
+
+def zeros(shape, dtype=tf.float32):
+  return tf.zeros(shape, dtype)
+
+
+def ones(shape, dtype=tf.float32):
+  return tf.ones(shape, dtype)

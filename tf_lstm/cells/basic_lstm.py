@@ -84,9 +84,8 @@ class BasicLSTMCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     n = self._num_units
-    self.kernel = tf.Variable(
-        base.glorot_uniform([input_depth + n, 4 * n]), name="kernel")
-    self.bias = tf.Variable(tf.zeros([4 * n]), name="bias")
+    self.kernel = self.add_weight("kernel", [input_depth + n, 4 * n])
+    self.bias = self.add_weight("bias", [4 * n], base.zeros)
 
   def _step(self, inputs, state):
     c, h = state

@@ -36,8 +36,8 @@ class BasicRNNCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     n = self._num_units
-    self.kernel = tf.Variable(base.glorot_uniform([input_depth + n, n]), name="kernel")
-    self.bias = tf.Variable(tf.zeros([n]), name="bias")
+    self.kernel = self.add_weight("kernel", [input_depth + n, n])
+    self.bias = self.add_weight("bias", [n], base.zeros)
 
   def _step(self, inputs, state):
     out = self._activation(tf.matmul(tf.concat([inputs, state], 1), self.kernel) + self.bias)

@@ -91,9 +91,10 @@ class BinaryLSTMCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     n = self._num_units
-    self.kernel = tf.Variable(tf.random.uniform([input_depth + n, 4 * n], -1.0, 1.0),
-                              name="kernel")
-    self.bias = tf.Variable(tf.zeros([4 * n]), name="bias")
+    self.kernel = self.add_weight(
+        "kernel", [input_depth + n, 4 * n],
+        lambda shape, dtype: tf.random.uniform(shape, -1.0, 1.0, dtype))
+    self.bias = self.add_weight("bias", [4 * n], base.zeros)
 
   def binary_kernel(self):
     """``[D + N, 4N]`` with values in ``{-scale, +scale}``."""

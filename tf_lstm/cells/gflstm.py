@@ -67,18 +67,14 @@ class GFLSTMCell(base.RNNCell):
     self.layers = []
     depth = input_depth
     for j, n in enumerate(self._units):
-      with tf.name_scope(f"cell_{j}"):
-        with tf.name_scope("gates"):
-          gates_kernel = tf.Variable(base.glorot_uniform([depth + n, 3 * n]), name="kernel")
-          gates_bias = tf.Variable(tf.zeros([3 * n]), name="bias")
-        with tf.name_scope("candidate"):
-          input_kernel = tf.Variable(base.glorot_uniform([depth, n]), name="input_kernel")
-          recurrent_kernel = tf.Variable(
-              base.glorot_uniform([total, n]), name="recurrent_kernel")
-          candidate_bias = tf.Variable(tf.zeros([n]), name="bias")
-        with tf.name_scope("global_reset"):
-          reset_kernel = tf.Variable(
-              base.glorot_uniform([depth + total, num_layers]), name="kernel")
+      def weight(name, shape, initializer=None, j=j):
+        return self.add_weight(f"cell_{j}/{name}", shape, initializer)
+      gates_kernel = weight("gates/kernel", [depth + n, 3 * n])
+      gates_bias = weight("gates/bias", [3 * n], base.zeros)
+      input_kernel = weight("candidate/input_kernel", [depth, n])
+      recurrent_kernel = weight("candidate/recurrent_kernel", [total, n])
+      candidate_bias = weight("candidate/bias", [n], base.zeros)
+      reset_kernel = weight("global_reset/kernel", [depth + total, num_layers])
       self.layers.append(dict(
           gates_kernel=gates_kernel, gates_bias=gates_bias, input_kernel=input_kernel,
           recurrent_kernel=recurrent_kernel, candidate_bias=candidate_bias,

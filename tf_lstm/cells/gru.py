@@ -39,14 +39,10 @@ class GRUCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     n = self._num_units
-    with tf.name_scope("gates"):
-      self.gates_kernel = tf.Variable(
-          base.glorot_uniform([input_depth + n, 2 * n]), name="kernel")
-      self.gates_bias = tf.Variable(tf.ones([2 * n]), name="bias")
-    with tf.name_scope("candidate"):
-      self.candidate_kernel = tf.Variable(
-          base.glorot_uniform([input_depth + n, n]), name="kernel")
-      self.candidate_bias = tf.Variable(tf.zeros([n]), name="bias")
+    self.gates_kernel = self.add_weight("gates/kernel", [input_depth + n, 2 * n])
+    self.gates_bias = self.add_weight("gates/bias", [2 * n], base.ones)
+    self.candidate_kernel = self.add_weight("candidate/kernel", [input_depth + n, n])
+    self.candidate_bias = self.add_weight("candidate/bias", [n], base.zeros)
 
   def _step(self, inputs, state):
     gates = tf.sigmoid(

@@ -96,18 +96,17 @@ class LSTMCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     n, p = self._num_units, self.output_size
-    self.kernel = tf.Variable(base.glorot_uniform([input_depth + p, 4 * n]), name="kernel")
-    self.bias = tf.Variable(tf.zeros([4 * n]), name="bias")
+    self.kernel = self.add_weight("kernel", [input_depth + p, 4 * n])
+    self.bias = self.add_weight("bias", [4 * n], base.zeros)
     self.w_f_diag = self.w_i_diag = self.w_o_diag = None
     if self._use_peepholes:
       # TF1 draws them with get_variable's default initializer (glorot on [N]).
-      self.w_f_diag = tf.Variable(base.glorot_uniform([n]), name="w_f_diag")
-      self.w_i_diag = tf.Variable(base.glorot_uniform([n]), name="w_i_diag")
-      self.w_o_diag = tf.Variable(base.glorot_uniform([n]), name="w_o_diag")
+      self.w_f_diag = self.add_weight("w_f_diag", [n])
+      self.w_i_diag = self.add_weight("w_i_diag", [n])
+      self.w_o_diag = self.add_weight("w_o_diag", [n])
     self.projection_kernel = None
     if self._num_proj:
-      with tf.name_scope("projection"):
-        self.projection_kernel = tf.Variable(base.glorot_uniform([n, p]), name="kernel")
+      self.projection_kernel = self.add_weight("projection/kernel", [n, p])
 
   def _step(self, inputs, state):
     c, m = state

@@ -10,6 +10,8 @@ class MultiRNNCell(base.RNNCell):
 
   The state is a tuple with one entry per layer; layer ``k``'s output is
   layer ``k + 1``'s input and the last layer's output is the cell output.
+  Layer ``k``'s variables are ``multi_rnn_cell/cell_<k>/<its scope>/...``
+  (a layer built before the stack keeps the names it was built with).
   """
 
   def __init__(self, cells, input_depth=None, name="multi_rnn_cell"):
@@ -32,8 +34,9 @@ class MultiRNNCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     depth = input_depth
-    for cell in self.cells:
-      cell.build(depth)
+    for k, cell in enumerate(self.cells):
+      with tf.compat.v1.variable_scope(f"cell_{k}"):   # TF1: layer k under cell_<k>/
+        cell.build(depth)
       depth = cell.output_size
 
   def _step(self, inputs, state):

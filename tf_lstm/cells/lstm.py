@@ -8,7 +8,7 @@ from tf_lstm.cells.basic_lstm import LSTMStateTuple, lstm_gates_to_state
 
 
 def peephole_gates_to_state(gates, c, forget_bias, w_i_diag, w_f_diag, w_o_diag,
-                            cell_clip=None, activation=tf.tanh):
+                            cell_clip=None, activation=tf.tanh, clip=tf.clip_by_value):
   """The element-wise LSTM update with diagonal peepholes (Sak et al. 2014).
 
       [i, j, f, o] = split(gates, 4)                       gates: [B, 4N]
@@ -16,12 +16,14 @@ def peephole_gates_to_state(gates, c, forget_bias, w_i_diag, w_f_diag, w_o_diag,
       c' = clip(c', -cell_clip, cell_clip)                 (when cell_clip)
       h' = sigmoid(o + w_o * c') * act(c')
   The term order is TF1's, so the float results are TF1's bit for bit.
+  ``clip(t, lo, hi)`` does the clipping (``LSTMBlockCell`` passes one whose
+  gradient passes through, as TF1's fused kernel's does).
   """
   i, j, f, o = tf.split(gates, 4, axis=1)
   new_c = (tf.sigmoid(f + forget_bias + w_f_diag * c) * c
            + tf.sigmoid(i + w_i_diag * c) * activation(j))
   if cell_clip is not None:
-    new_c = tf.clip_by_value(new_c, -cell_clip, cell_clip)
+    new_c = clip(new_c, -cell_clip, cell_clip)
   new_h = tf.sigmoid(o + w_o_diag * new_c) * activation(new_c)
   return new_c, new_h
 

@@ -52,7 +52,7 @@ def test_basic_lstm_matches_numpy(rng, forget_bias):
   want_c, want_h = np_basic_lstm(x, c, h, cell.kernel.numpy(), cell.bias.numpy(), forget_bias)
   assert np.abs(state.c.numpy() - want_c).max() <= 1e-5
   assert np.abs(state.h.numpy() - want_h).max() <= 1e-5
-  np.testing.assert_array_equal(out.numpy(), state.h.numpy())
+  np.testing.assert_array_equal(out.numpy(), state.h.numpy())   # exact: the same tensor
 
 
 def test_basic_lstm_tf1_layout():
@@ -78,7 +78,7 @@ def test_gru_matches_numpy(rng):
   want = np_gru(x, h, cell.gates_kernel.numpy(), cell.gates_bias.numpy(),
                 cell.candidate_kernel.numpy(), cell.candidate_bias.numpy())
   assert np.abs(out.numpy() - want).max() <= 1e-5
-  np.testing.assert_array_equal(out.numpy(), state.numpy())
+  np.testing.assert_array_equal(out.numpy(), state.numpy())   # exact: the same tensor
   names = sorted(v.name for v in cell.trainable_variables)
   assert names == ["gru_cell/candidate/bias:0", "gru_cell/candidate/kernel:0",
                    "gru_cell/gates/bias:0", "gru_cell/gates/kernel:0"]

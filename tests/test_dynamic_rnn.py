@@ -61,7 +61,7 @@ def test_tf1_contract_zero_outputs_and_carried_state():
   full, _ = tf_lstm.dynamic_rnn(cell, x)
   for b, n in enumerate(LENGTHS):
     np.testing.assert_allclose(outputs[b, :n], full[b, :n], atol=1e-6)
-    assert np.all(outputs[b, n:].numpy() == 0.0)
+    assert np.all(outputs[b, n:].numpy() == 0.0)   # exact: masked to zeros
     if n:   # the final state is the state after the row's last valid step
       np.testing.assert_allclose(state.h[b], full[b, n - 1], atol=1e-6)
   # A length-0 row keeps the initial state (zeros).

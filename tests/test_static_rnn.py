@@ -64,7 +64,7 @@ def test_sequence_length_zeroes_outputs_and_freezes_state():
   x = tf.constant(rng.normal(size=(2, 5, 3)).astype(np.float32))
   outs, state = tf_lstm.static_rnn(cell, x, sequence_length=[2, 5])
   full_short, state_short = tf_lstm.static_rnn(cell, x[:1, :2])
-  np.testing.assert_array_equal(outs[2].numpy()[0], 0)
+  np.testing.assert_array_equal(outs[2].numpy()[0], 0)   # exact: masked to zeros
   np.testing.assert_allclose(state.c.numpy()[0], state_short.c.numpy()[0], atol=1e-6)
   full, state_full = tf_lstm.static_rnn(cell, x[1:])
   np.testing.assert_allclose(state.h.numpy()[1], state_full.h.numpy()[0], atol=1e-6)

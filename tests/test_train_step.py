@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
+from tests.tolerances import near_ties
 from tf_lstm.app import losses
 from tf_lstm.app import models
 from tf_lstm.app import optimizers
@@ -40,7 +41,10 @@ def test_loss_is_the_mean_over_the_batch_given_and_sgd_applies_its_gradient():
     before = [v.numpy() for v in model.trainable_variables]
     loss, correct, count = step(x, y)
     np.testing.assert_allclose(float(loss), _softmax_ce(logits, y.numpy()).mean(), rtol=1e-5)
-    assert float(correct) == float(np.sum(logits.argmax(1) == y.numpy()))
+    # Eager logits against the step's graph (a few float32 ulp apart): a row whose two
+    # best logits tie within 1e-5 may count either way.
+    assert abs(float(correct) - float(np.sum(logits.argmax(1) == y.numpy()))) <= (
+        near_ties(logits, 1e-5))
     assert float(count) == b
     for v, w, g in zip(model.trainable_variables, before, grads):
       np.testing.assert_allclose(v.numpy(), w - lr * g.numpy(), atol=1e-6)
@@ -55,4 +59,5 @@ def test_task_loss_terms_are_used():
   plain = float(loop.make_train_step(_model(), optimizers.make_optimizer("sgd", 0.1))(x, y)[0])
   step = loop.make_train_step(_model(), optimizers.make_optimizer("sgd", 0.1),
                               loss_terms=doubled)
-  assert float(step(x, y)[0]) == 2.0 * plain
+  # Two traced graphs (Grappler may fold the x2 elsewhere): a few float32 ulp.
+  np.testing.assert_allclose(float(step(x, y)[0]), 2.0 * plain, rtol=1e-6)

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from tests.conftest import real_mnist
+from tests.tolerances import assert_same_classes
 
 RUN_TFLITE = """
 import sys
@@ -52,7 +53,9 @@ def test_tflite_matches_saved_model_on_all_test_digits(cli_export, tmp_path):
 
   saved = tf.saved_model.load(cli_export).signatures["serving_default"](
       images=tf.constant(images))
-  np.testing.assert_array_equal(lite["classes"], saved["classes"].numpy())
+  # TFLite's kernels (XNNPACK) against TensorFlow's: float32 sums in another order over
+  # 28 steps x 2 layers, observed ~1e-6; 1e-4 leaves room for other CPUs.
   assert np.abs(lite["probabilities"] - saved["probabilities"].numpy()).max() < 1e-4
+  assert_same_classes(lite["classes"], saved["probabilities"].numpy(), 1e-4)
   # The model is trained: the comparison is between real predictions.
   assert (lite["classes"] == real_mnist().test_labels).mean() > 0.5

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lstm.app import config as config_lib
-from tf_lstm import rnn
+from tf_lstm import unroll
 from tf_lstm.app.training import loop
 
 
@@ -30,14 +30,12 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(cfg["inter_op_threads"])
   b, t, d = cfg["batch_size"], cfg["time_steps"], cfg["input_depth"]
   what = "loop.make_train_step (tf.function, GradientTape, ResourceApplyAdam), float(loss)"
-  if "one_product_weight_gradient" in cfg:
-    from tf_lstm import fused
-    fused.ONE_PRODUCT_WEIGHT_GRADIENT = cfg["one_product_weight_gradient"]
-    what += f"; fused.ONE_PRODUCT_WEIGHT_GRADIENT={fused.ONE_PRODUCT_WEIGHT_GRADIENT}"
-  if cfg.get("fused_unroll"):   # the experimental fast path: static_rnn(fused=True)
-    real = rnn.static_rnn
-    rnn.static_rnn = lambda *a, **k: real(*a, **dict(k, fused=True))
-    what += "; static_rnn(fused=True)"
+  if cfg.get("fused_unroll"):   # the experiment benchmarks/fused_lstm.py replaces the unroll
+    from benchmarks import fused_lstm
+    one_product = cfg.get("one_product_weight_gradient", True)
+    unroll.static_rnn = lambda *a, **k: fused_lstm.static_rnn(
+        *a, **k, one_product_weight_gradient=one_product)
+    what += f"; fused_lstm.static_rnn(one_product_weight_gradient={one_product})"
   model_cfg = config_lib.ModelConfig(task="mnist", cell=cfg["cell"],
                                      num_layers=cfg["num_layers"], num_units=cfg["num_units"])
   train_cfg = config_lib.TrainConfig(model=model_cfg, optimizer="adam", batch_size=b)

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from tf_lstm import rnn
+from tf_lstm import unroll
 from tf_lstm.cells import base
 
 
@@ -46,16 +46,17 @@ class SequenceClassifier(tf.Module):
 
   def features(self, images):
     """The ``[batch, output_size]`` vector the head reads."""
-    steps = images   # [B, T, D]: static_rnn unstacks it (or runs its fused path)
+    steps = images   # [B, T, D]: static_rnn unstacks it
     if self.projection_kernel is not None:
       steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias
                for x in tf.unstack(images, axis=1)]
-    outputs, _ = rnn.static_rnn(self.cell, steps, dtype=images.dtype)
+    outputs, _ = unroll.static_rnn(self.cell, steps, dtype=images.dtype)
     if self.pooling == "mean":
       return tf.add_n(outputs) / float(len(outputs))
     return outputs[-1]
 
-  def __call__(self, images):
+  def __call__(self, images, training=False):
+    del training   # no dropout: the same function in training and inference
     images = tf.convert_to_tensor(images)
     if images.shape.rank != 3 or images.shape[-1] != self.input_depth:
       raise ValueError(f"{self.name}: expected images [batch, time, {self.input_depth}], "

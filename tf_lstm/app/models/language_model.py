@@ -12,7 +12,7 @@ never disturbs the training state; both are checkpointed with the model.
 import tensorflow as tf
 
 from tf_lstm.cells import basic_lstm
-from tf_lstm.dynamic_rnn import dynamic_rnn
+from tf_lstm import unroll
 from tf_lstm.app.models.dropout import dropout
 
 
@@ -72,7 +72,7 @@ class LanguageModel(tf.Module):
       state = self.zero_state(tf.shape(ids)[0])
     final = []
     for cell, layer_state in zip(self.cells, state):
-      x, s = dynamic_rnn(cell, x, initial_state=layer_state)
+      x, s = unroll.dynamic_rnn(cell, x, initial_state=layer_state)
       x = dropout(x, self.dropout_rate, training)
       final.append(s)
     if self.softmax_w is None:

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from tf_lstm import bidirectional
+from tf_lstm import unroll
 from tf_lstm.cells import base
 from tf_lstm.app.models.text_classifier import uniform_embedding
 
@@ -56,7 +56,8 @@ class SequenceTagger(tf.Module):
             name="kernel")
         self.output_bias = tf.Variable(tf.zeros([num_tags]), name="bias")
 
-  def __call__(self, inputs):
+  def __call__(self, inputs, training=False):
+    del training   # no dropout: the same function in training and inference
     words, cases, chars, lengths = inputs
     parts = [tf.nn.embedding_lookup(self.embedding, words),
              tf.nn.embedding_lookup(self.case_embedding, cases)]
@@ -64,7 +65,7 @@ class SequenceTagger(tf.Module):
       parts.append(char_cnn(tf.nn.embedding_lookup(self.char_embedding, chars),
                             self.char_kernel, self.char_bias))
     x = tf.concat(parts, axis=-1)
-    (fw, bw), _ = bidirectional.bidirectional_dynamic_rnn(
+    (fw, bw), _ = unroll.bidirectional_dynamic_rnn(
         self.cell_fw, self.cell_bw, x, sequence_length=lengths, dtype=x.dtype)
     h = tf.concat([fw, bw], axis=-1)
     return tf.einsum("btd,dk->btk", h, self.output_kernel) + self.output_bias

@@ -2,9 +2,8 @@
 
 import tensorflow as tf
 
-from tf_lstm import bidirectional
+from tf_lstm import unroll
 from tf_lstm.cells import base
-from tf_lstm.dynamic_rnn import dynamic_rnn
 from tf_lstm.app.models.dropout import dropout
 
 
@@ -54,9 +53,9 @@ class TextClassifier(tf.Module):
     """``[B, features]``: the masked mean of the RNN outputs."""
     x = dropout(tf.nn.embedding_lookup(self.embedding, ids), self.dropout, training)
     if self.cell_bw is None:
-      outputs, _ = dynamic_rnn(self.cell, x, sequence_length=lengths, dtype=x.dtype)
+      outputs, _ = unroll.dynamic_rnn(self.cell, x, sequence_length=lengths, dtype=x.dtype)
     else:
-      (fw, bw), _ = bidirectional.bidirectional_dynamic_rnn(
+      (fw, bw), _ = unroll.bidirectional_dynamic_rnn(
           self.cell, self.cell_bw, x, sequence_length=lengths, dtype=x.dtype)
       outputs = tf.concat([fw, bw], axis=2)
     return dropout(masked_mean(outputs, lengths), self.dropout, training)

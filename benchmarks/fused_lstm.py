@@ -16,21 +16,18 @@ cell's code differentiated by TensorFlow: there is one LSTM step, in
 ``tf_lstm.cells.basic_lstm``.  Outputs equal the reference unroll up to float
 summation order (``tests/test_fast_path.py`` checks outputs and gradients).
 
-Opt-in: ``static_rnn(..., fused=True)``.  On the 2-core benchmark machine it
-was not faster than the step-by-step unroll (``bin/benchmark
---peers=port,port-fused,port-hoist``), so ``bin/train`` does not use it.
+An experiment kept with the benchmarks, not part of the library: on the
+2-core benchmark machine it was not faster than the step-by-step unroll
+(``bin/benchmark --peers=port,port-fused,port-hoist``), so ``tf_lstm`` and
+``bin/train`` do not use it.  ``static_rnn`` here is a drop-in for
+``tf_lstm.static_rnn`` on ``BasicLSTMCell`` stacks without ``sequence_length``.
 """
 
 import tensorflow as tf
 
 from tf_lstm.cells import basic_lstm
 from tf_lstm.cells import multi_rnn
-
-
-# True: dW_h in one [N, T*B] x [T*B, 4N] product (custom gradient); False: plain
-# autodiff of the hoisted loop (T per-step products, which can overlap the
-# backward recurrence on a second core).
-ONE_PRODUCT_WEIGHT_GRADIENT = True
+from tf_lstm.unroll.static import time_steps
 
 
 def lstm_layers(cell):
@@ -92,9 +89,13 @@ def _recurrence(cell, xw, w_h, c0, h0):
   return recurrence(xw, w_h, c0, h0)
 
 
-def lstm_layer(cell, inputs, initial_state):
+def lstm_layer(cell, inputs, initial_state, one_product_weight_gradient=True):
   """One ``BasicLSTMCell`` over time-major ``inputs`` ``[T, B, D]``.
 
+  ``one_product_weight_gradient``: True forms dW_h in one
+  ``[N, T*B] x [T*B, 4N]`` product (custom gradient); False is plain autodiff
+  of the hoisted loop (T per-step products, which can overlap the backward
+  recurrence on a second core).
   Returns ``(outputs [T, B, N], LSTMStateTuple(c_T, h_T))``.
   """
   steps, batch, depth = inputs.shape[0], tf.shape(inputs)[1], inputs.shape[2]
@@ -104,18 +105,19 @@ def lstm_layer(cell, inputs, initial_state):
   xw = tf.matmul(tf.reshape(inputs, [-1, depth]), w_x) + cell.bias
   xw = tf.reshape(xw, [steps, batch, 4 * n])
   c0, h0 = initial_state
-  recurrence = _recurrence if ONE_PRODUCT_WEIGHT_GRADIENT else _recurrence_autodiff
+  recurrence = _recurrence if one_product_weight_gradient else _recurrence_autodiff
   outputs, c = recurrence(cell, xw, w_h, c0, h0)
   return outputs, basic_lstm.LSTMStateTuple(c, outputs[-1])
 
 
-def static_lstm(cell, inputs, initial_state):
+def static_lstm(cell, inputs, initial_state, one_product_weight_gradient=True):
   """``static_rnn`` for a ``BasicLSTMCell`` stack (see ``lstm_layers``).
 
   Args:
     cell: a ``BasicLSTMCell`` or a ``MultiRNNCell`` of them.
     inputs: time-major ``[T, B, D]``.
     initial_state: the cell's state structure.
+    one_product_weight_gradient: see ``lstm_layer``.
   Returns:
     ``(outputs, final_state)`` as ``static_rnn`` returns them.
   """
@@ -133,7 +135,23 @@ def static_lstm(cell, inputs, initial_state):
   x = inputs
   final = []
   for layer, state in zip(layers, states):
-    x, state = lstm_layer(layer, x, state)
+    x, state = lstm_layer(layer, x, state, one_product_weight_gradient)
     final.append(state)
   final = tuple(final) if isinstance(cell, multi_rnn.MultiRNNCell) else final[0]
   return tf.unstack(x, axis=0), final
+
+
+def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None,
+               scope=None, one_product_weight_gradient=True):
+  """``tf_lstm.static_rnn`` computed by ``static_lstm`` (same variables, same scope).
+
+  ``inputs``: a list of ``[B, D]`` or one ``[B, T, D]`` tensor.  Raises for
+  ``sequence_length`` or cells other than ``BasicLSTMCell`` stacks.
+  """
+  if sequence_length is not None or lstm_layers(cell) is None:
+    raise ValueError("fused_lstm.static_rnn needs BasicLSTMCell layers and no sequence_length")
+  time_major = tf.stack(time_steps(inputs), axis=0)
+  with tf.compat.v1.variable_scope(scope or "rnn"):
+    if initial_state is None:
+      initial_state = cell.zero_state(tf.shape(time_major)[1], dtype or time_major.dtype)
+    return static_lstm(cell, time_major, initial_state, one_product_weight_gradient)

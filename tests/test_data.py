@@ -2,6 +2,7 @@
 
 import gzip
 import os
+import struct
 
 import numpy as np
 import pytest
@@ -18,12 +19,29 @@ def _tiny(tmp_path, n_train=20, n_test=10, gz=True):
       rng.randint(0, 256, (n_test, 28, 28)), rng.randint(0, 10, n_test), gz=gz)
 
 
+def _write_by_hand(path, magic, dims, values, gz):
+  """An IDX file built byte by byte (not with idx.write_idx, which would mirror the reader)."""
+  raw = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in dims) + bytes(values)
+  with (gzip.open if gz else open)(path, "wb") as f:
+    f.write(raw)
+
+
 @pytest.mark.parametrize("gz", [True, False])
-def test_roundtrip_plain_and_gz(tmp_path, gz):
-  d = _tiny(tmp_path, gz=gz)
-  data = images.load_idx(d)
-  assert data.train_images.shape == (20, 28, 28) and data.train_images.dtype == np.uint8
-  assert data.test_labels.shape == (10,) and data.test_labels.dtype == np.int64
+def test_reads_the_values_of_a_file_written_by_hand(tmp_path, gz):
+  ext = ".gz" if gz else ""
+  # Two 28x28 images: pixel (r, c) of image k is (k * 100 + r * 3 + c) % 256, row-major.
+  pixels = [(k * 100 + r * 3 + c) % 256 for k in range(2) for r in range(28) for c in range(28)]
+  for split, n, labels in (("train", 2, [7, 0]), ("t10k", 2, [3, 9])):
+    _write_by_hand(tmp_path / f"{split}-images-idx3-ubyte{ext}", 0x803, (n, 28, 28), pixels, gz)
+    _write_by_hand(tmp_path / f"{split}-labels-idx1-ubyte{ext}", 0x801, (n,), labels, gz)
+  data = images.load_idx(str(tmp_path))
+  assert data.train_images.dtype == np.uint8 and data.test_labels.dtype == np.int64
+  assert data.train_images.shape == (2, 28, 28)
+  assert data.train_images[0, 0, :4].tolist() == [0, 1, 2, 3]      # first row, in order
+  assert data.train_images[0, 1, 0] == 3 and data.train_images[0, 27, 27] == 108
+  assert data.train_images[1, 0, 0] == 100 and data.train_images[1, 27, 27] == 208
+  np.testing.assert_array_equal(data.test_images, data.train_images)
+  assert data.train_labels.tolist() == [7, 0] and data.test_labels.tolist() == [3, 9]
 
 
 def test_real_mnist_5k_loads(tmp_path):
@@ -31,7 +49,19 @@ def test_real_mnist_5k_loads(tmp_path):
   data = images.load_idx(MNIST_5K)
   assert data.train_images.shape == (5000, 28, 28)
   assert data.test_images.shape == (10000, 28, 28)
-  np.testing.assert_array_equal(np.bincount(data.train_labels), [500] * 10)
+  # The training file is 500 digits per class, sorted by label (../shared/data/README.md).
+  np.testing.assert_array_equal(data.train_labels, np.repeat(np.arange(10), 500))
+  # The official MNIST test set: its first labels and its class counts.
+  assert data.test_labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+  np.testing.assert_array_equal(np.bincount(data.test_labels),
+                                [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+  # Pixels: the same bytes as the file's payload after its 16-byte header, row-major.
+  with gzip.open(os.path.join(MNIST_5K, "t10k-images-idx3-ubyte.gz"), "rb") as f:
+    raw = f.read()
+  assert raw[:16] == struct.pack(">IIII", 0x803, 10000, 28, 28)
+  assert data.test_images.reshape(-1).tobytes() == raw[16:]
+  assert data.test_images.min() == 0 and data.test_images.max() == 255
+  assert 0.12 < data.test_images.mean() / 255 < 0.14   # MNIST's well-known mean, 0.1325
 
 
 def test_missing_file_names_it(tmp_path):

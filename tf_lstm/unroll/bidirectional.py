@@ -5,8 +5,10 @@ their stacks ``stack_bidirectional_dynamic_rnn`` / ``stack_bidirectional_rnn``
 (``tf.contrib.rnn``).  The backward cell reads each row reversed *within its
 length* (``tf.reverse_sequence``), so padding after ``length`` never reaches
 it, and its outputs are reversed back to input order.  Variables:
-``bidirectional_rnn/fw/<cell scope>/...`` and ``.../bw/...``; a stack puts
-layer ``i`` under ``stack_bidirectional_rnn/cell_<i>/fw|bw/...``.
+``bidirectional_rnn/fw/<cell scope>/...`` and ``.../bw/...``; the stacks put
+layer ``i`` under ``stack_bidirectional_rnn/cell_<i>/fw|bw/...`` (static) and
+``stack_bidirectional_rnn/cell_<i>/bidirectional_rnn/fw|bw/...`` (dynamic), as
+``tf.contrib.rnn`` did.
 """
 
 import tensorflow as tf
@@ -122,10 +124,10 @@ def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_f
   layer, states_fw, states_bw = inputs, [], []
   with tf.compat.v1.variable_scope(scope or "stack_bidirectional_rnn"):
     for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
-      with tf.compat.v1.variable_scope(f"cell_{i}") as cell_scope:
+      with tf.compat.v1.variable_scope(f"cell_{i}"):   # TF1: .../cell_<i>/bidirectional_rnn/fw
         (out_fw, out_bw), (st_fw, st_bw) = bidirectional_dynamic_rnn(
             cell_fw, cell_bw, layer, sequence_length, starts[2 * i], starts[2 * i + 1],
-            dtype, parallel_iterations, swap_memory, time_major, scope=cell_scope)
+            dtype, parallel_iterations, swap_memory, time_major)
       layer = tf.concat([out_fw, out_bw], 2)
       states_fw.append(st_fw)
       states_bw.append(st_bw)

@@ -68,6 +68,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
         lambda t, *_: t < num_steps, body, (tf.constant(0), state, outputs_ta),
         parallel_iterations=parallel_iterations or 32, swap_memory=swap_memory)
   outputs = outputs_ta.stack()
+  outputs.set_shape([steps.shape[0], steps.shape[1], cell.output_size])   # static T, as TF1
   if not time_major:
     outputs = tf.transpose(outputs, [1, 0, 2])
   return outputs, state

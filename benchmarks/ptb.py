@@ -31,8 +31,8 @@ from tf_lstm.app.data import ptb as ptb_data  # noqa: E402
 
 # --config=small's network (2 x 200, 20-word windows, batch 20), regularised for
 # 70k training words: tied embeddings, dropout 0.6, Adam 2e-3 with a cosine decay
-# over 40 epochs (the tutorial's SGD 1.0 plateaus near perplexity 500 with 184
-# steps per epoch; measured 191.2 vs the trigram's 197.3, 672 s of training).
+# over 40 epochs (the tutorial's SGD 1.0 plateaus with 184 steps per epoch).
+# Results: docs/benchmarks.md.
 FLAGS = ["--task=ptb", "--config=small", "--train_file=ptb.valid.txt",
          "--eval_file=ptb.test.txt", "--tie_embeddings", "--dropout=0.6",
          "--optimizer=adam", "--learning_rate=2e-3", "--lr_schedule=cosine", "--epochs=40",

@@ -190,6 +190,43 @@ def test_binary_kernel_has_two_values_and_ste_gradient():
   np.testing.assert_array_equal(tape3.gradient(y, w), [[0.0, 0.5, 0.5, 0.0]])
 
 
+def test_binary_ste_gradient_at_the_clip_boundary():
+  """|w| = 1 passes the gradient, the next float32 outside does not (hard-tanh STE)."""
+  one_up, one_down = np.nextafter(np.float32(1), np.float32(2)), np.nextafter(
+      np.float32(1), np.float32(0))
+  w = tf.constant([-one_up, -1.0, -one_down, 0.0, one_down, 1.0, one_up], tf.float32)
+  dy = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+  with tf.GradientTape() as tape:
+    tape.watch(w)
+    y = binary_lstm.binarize(w, 0.25)
+    loss = tf.reduce_sum(y * dy)
+  np.testing.assert_array_equal(y, [-0.25, -0.25, -0.25, 0.25, 0.25, 0.25, 0.25])
+  np.testing.assert_array_equal(tape.gradient(loss, w),   # exact: dy * 0.25 is exact
+                                [0.0, 0.5, 0.75, 1.0, 1.25, 1.5, 0.0])
+
+
+def test_clipped_shadow_weights_still_learn():
+  """After the clip many shadow weights sit exactly at +-1; they keep the STE gradient."""
+  cell = cells.BinaryLSTMCell(6, input_depth=D)
+  cell.kernel.assign(tf.clip_by_value(3.0 * cell.kernel, -1.0, 1.0))
+  at_one = np.abs(cell.kernel.numpy()) == 1.0
+  assert at_one.mean() > 0.5
+  x = tf.constant(_x(4))
+  with tf.GradientTape() as tape:
+    out, _ = tf_lstm.static_rnn(cell, x)
+    loss = tf.reduce_sum(tf.square(out[-1]))
+  g_shadow = tape.gradient(loss, cell.kernel).numpy()
+  ref = cells.BasicLSTMCell(6, input_depth=D)   # the same step with the binary kernel
+  ref.kernel.assign(cell.binary_kernel())
+  with tf.GradientTape() as tape2:
+    out_r, _ = tf_lstm.static_rnn(ref, x)
+    loss_r = tf.reduce_sum(tf.square(out_r[-1]))
+  expected = cell.scale * tape2.gradient(loss_r, ref.kernel).numpy()
+  assert np.abs(expected[at_one]).min() > 0   # every weight at +-1 has a gradient to get
+  # Same ops on the same values; rtol 1e-4 as above for the scale multiply's rounding.
+  np.testing.assert_allclose(g_shadow, expected, rtol=1e-4, atol=1e-7)
+
+
 def test_binary_lstm_bad_scale():
   with pytest.raises(ValueError, match="unknown binary scale 'mean'"):
     cells.BinaryLSTMCell(4, scale="mean")
@@ -258,7 +295,7 @@ def test_factory_builds_new_cells_and_rejects_misplaced_options():
   assert full.cells[0]._use_peepholes and full.cells[1]._cell_clip == 3.0
   binary = models.make_cell("binary_lstm", 8, 1, binary_scale="none")
   assert isinstance(binary, cells.BinaryLSTMCell) and binary._scale_kind == "none"
-  with pytest.raises(ValueError, match="--num_proj=4 applies to --cell=lstm_full only"):
+  with pytest.raises(ValueError, match="num_proj=4 applies to cell lstm_full only"):
     models.make_cell("gru", 8, num_proj=4)
-  with pytest.raises(ValueError, match="--binary_scale=none applies to --cell=binary_lstm"):
+  with pytest.raises(ValueError, match="binary_scale='none' applies to cell binary_lstm"):
     models.make_cell("lstm_full", 8, binary_scale="none")

@@ -75,28 +75,37 @@ def test_multilayer_under_a_scope_with_optimizer_slots(tmp_path, scope):
   arrays = random_arrays({**shapes, **slots})
   model = build(num_layers=2)
   mapping = tf1_import.load(model, write_tf1_checkpoint(tmp_path, arrays))
-  assert mapping["cell/layer_1/kernel"] == (
-      f"{scope}rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel")
-  assert mapping["output/kernel"] == "Variable" and mapping["output/bias"] == "Variable_1"
+  assert mapping == {   # written out: equal-shape biases must not trade places
+      "cell/layer_0/kernel": f"{scope}rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel",
+      "cell/layer_0/bias": f"{scope}rnn/multi_rnn_cell/cell_0/basic_lstm_cell/bias",
+      "cell/layer_1/kernel": f"{scope}rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel",
+      "cell/layer_1/bias": f"{scope}rnn/multi_rnn_cell/cell_1/basic_lstm_cell/bias",
+      "output/kernel": "Variable", "output/bias": "Variable_1"}
   assert_loaded(model, arrays, mapping)
 
 
-@pytest.mark.parametrize("cell,names,options", [
-    ("gru", {"rnn/gru_cell/gates/kernel": [28 + N, 2 * N], "rnn/gru_cell/gates/bias": [2 * N],
-             "rnn/gru_cell/candidate/kernel": [28 + N, N],
-             "rnn/gru_cell/candidate/bias": [N]}, {}),
-    ("rnn", {"rnn/basic_rnn_cell/kernel": [28 + N, N], "rnn/basic_rnn_cell/bias": [N]}, {}),
-    ("lstm_full", {"rnn/lstm_cell/kernel": [28 + 4, 4 * N], "rnn/lstm_cell/bias": [4 * N],
-                   "rnn/lstm_cell/w_f_diag": [N], "rnn/lstm_cell/w_i_diag": [N],
-                   "rnn/lstm_cell/w_o_diag": [N], "rnn/lstm_cell/projection/kernel": [N, 4]},
+@pytest.mark.parametrize("cell,ports,options", [   # port name: (TF1 name, shape)
+    ("gru", {"cell/layer_0/gates/kernel": ("rnn/gru_cell/gates/kernel", [28 + N, 2 * N]),
+             "cell/layer_0/gates/bias": ("rnn/gru_cell/gates/bias", [2 * N]),
+             "cell/layer_0/candidate/kernel": ("rnn/gru_cell/candidate/kernel", [28 + N, N]),
+             "cell/layer_0/candidate/bias": ("rnn/gru_cell/candidate/bias", [N])}, {}),
+    ("rnn", {"cell/layer_0/kernel": ("rnn/basic_rnn_cell/kernel", [28 + N, N]),
+             "cell/layer_0/bias": ("rnn/basic_rnn_cell/bias", [N])}, {}),
+    ("lstm_full", {"cell/layer_0/kernel": ("rnn/lstm_cell/kernel", [28 + 4, 4 * N]),
+                   "cell/layer_0/bias": ("rnn/lstm_cell/bias", [4 * N]),
+                   "cell/layer_0/w_f_diag": ("rnn/lstm_cell/w_f_diag", [N]),
+                   "cell/layer_0/w_i_diag": ("rnn/lstm_cell/w_i_diag", [N]),
+                   "cell/layer_0/w_o_diag": ("rnn/lstm_cell/w_o_diag", [N]),
+                   "cell/layer_0/projection/kernel": ("rnn/lstm_cell/projection/kernel", [N, 4])},
      {"use_peepholes": True, "num_proj": 4}),
 ])
-def test_other_cells(tmp_path, cell, names, options):
+def test_other_cells(tmp_path, cell, ports, options):
   output = {"Variable": [options.get("num_proj", N), 10], "Variable_1": [10]}
-  arrays = random_arrays({**names, **output})
+  arrays = random_arrays({**dict(ports.values()), **output})
   model = build(cell, **options)
   mapping = tf1_import.load(model, write_tf1_checkpoint(tmp_path, arrays))
-  assert set(mapping.values()) == set(arrays)
+  assert mapping == {**{p: tf1 for p, (tf1, _) in ports.items()},
+                     "output/kernel": "Variable", "output/bias": "Variable_1"}
   assert_loaded(model, arrays, mapping)
 
 
@@ -143,9 +152,11 @@ def test_gflstm(tmp_path):
   prefix = write_tf1_checkpoint(tmp_path, arrays)
   model = build("gflstm", num_layers=2)
   mapping = tf1_import.load(model, prefix)
-  assert set(mapping.values()) == set(shapes)
-  assert mapping["cell/layer_1/candidate/recurrent_kernel"] == (
-      "rnn/gflstm_cell/cell_1/candidate/recurrent_kernel")
+  assert mapping == {
+      **{f"cell/layer_{k}/{v}": f"rnn/gflstm_cell/cell_{k}/{v}" for k in (0, 1) for v in (
+          "gates/kernel", "gates/bias", "candidate/input_kernel", "candidate/recurrent_kernel",
+          "candidate/bias", "global_reset/kernel")},
+      "output/kernel": "Variable", "output/bias": "Variable_1"}
   assert len(mapping) == len(model.trainable_variables) == 14
   assert_loaded(model, arrays, mapping)
   np.testing.assert_array_equal(model.cell.layers[0]["reset_kernel"].numpy(),
@@ -167,8 +178,12 @@ def test_binary_lstm(tmp_path):
   prefix = write_tf1_checkpoint(tmp_path, arrays)
   model = build("binary_lstm", num_layers=2)
   mapping = tf1_import.load(model, prefix)
-  assert set(mapping.values()) == set(shapes)
-  assert mapping["cell/layer_1/kernel"] == "rnn/multi_rnn_cell/cell_1/binary_lstm_cell/kernel"
+  assert mapping == {
+      "cell/layer_0/kernel": "rnn/multi_rnn_cell/cell_0/binary_lstm_cell/kernel",
+      "cell/layer_0/bias": "rnn/multi_rnn_cell/cell_0/binary_lstm_cell/bias",
+      "cell/layer_1/kernel": "rnn/multi_rnn_cell/cell_1/binary_lstm_cell/kernel",
+      "cell/layer_1/bias": "rnn/multi_rnn_cell/cell_1/binary_lstm_cell/bias",
+      "output/kernel": "Variable", "output/bias": "Variable_1"}
   assert_loaded(model, arrays, mapping)
   layer = model.cell.cells[1]   # the shadow kernel is TF1's; the step binarises it
   shadow = arrays["rnn/multi_rnn_cell/cell_1/binary_lstm_cell/kernel"]

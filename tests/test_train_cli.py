@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import ROOT, run_bin, write_mnist_idx
+from tests.conftest import MNIST_5K, ROOT, run_bin, write_mnist_idx
 
 TINY = ["--task=mnist", "--num_layers=1", "--num_units=16", "--batch_size=32",
         "--log_every=5", "--augment_shift=1"]
@@ -166,13 +166,33 @@ def test_sigkill_and_resume_continues_the_same_run(small_mnist_dir, tmp_path, tr
   assert results["test_accuracy"] == unbroken["test_accuracy"]
 
 
-def test_resume_with_other_model_flags_is_refused(trained, tmp_path):
+def _snapshot(directory):
+  """{relative path: (mtime_ns, bytes)} of every file under ``directory``."""
+  out = {}
+  for root, _, files in os.walk(directory):
+    for name in files:
+      path = os.path.join(root, name)
+      with open(path, "rb") as f:
+        out[os.path.relpath(path, directory)] = (os.stat(path).st_mtime_ns, f.read())
+  return out
+
+
+@pytest.mark.parametrize("flag, difference", [
+    ("--num_units=32", "num_units: 16 in the checkpoint vs 32 now"),      # other shapes
+    ("--forget_bias=0.5", "forget_bias: 1.0 in the checkpoint vs 0.5 now"),  # same shapes
+])
+def test_resume_with_other_model_flags_is_refused(trained, flag, difference):
+  """Real data loads, so the run reaches the refusal; the run in model_dir stays as it was."""
   model_dir, _, _ = trained
-  before = sorted(os.listdir(os.path.join(model_dir, "checkpoints")))
-  proc = run_bin("train", *TINY[:2], "--num_units=32", "--batch_size=32", "--train_steps=40",
-                 f"--data_dir={os.path.dirname(model_dir)}/../", f"--model_dir={model_dir}")
-  assert proc.returncode != 0
-  assert sorted(os.listdir(os.path.join(model_dir, "checkpoints"))) == before
+  before = _snapshot(model_dir)
+  assert "config.json" in before and any(p.startswith("checkpoints") for p in before)
+  proc = run_bin("train", *TINY, flag, "--train_steps=2", f"--data_dir={MNIST_5K}",
+                 f"--model_dir={model_dir}")
+  assert proc.returncode == 1, proc.stdout + proc.stderr
+  assert f"{model_dir} holds a run with another configuration (" in proc.stderr
+  assert difference in proc.stderr
+  assert "Traceback" not in proc.stderr and "resumed from" not in proc.stdout
+  assert _snapshot(model_dir) == before
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(small_mnist_dir, tmp_path):

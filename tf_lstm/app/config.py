@@ -1,71 +1,147 @@
-"""Plain configuration records: what ``bin/train`` flags become.
+"""The run's configuration records, derived from the settings' declarations.
 
 ``ModelConfig`` fixes the variables (a checkpoint only resumes under the same
-one); ``TrainConfig`` adds how to train.  Both are JSON-serialisable and are
-written to ``<model_dir>/config.json``.
+one): the common model settings (``settings.MODEL``), every registered cell's
+options and every task's model options.  ``TrainConfig`` adds how to train
+(``settings.TRAIN``, the tasks' train options) and where (``settings.RUN``).
+Field names, types and defaults come from those declarations; nothing is
+restated here.
+
+A run's ``config.json`` (``to_dict``) holds only the settings that apply to it
+(its cell's options, its task's options); ``from_dict`` also reads the older
+files that held every field.
 """
 
 import dataclasses
 
+from tf_lstm.app import settings
+from tf_lstm.app import tasks
+from tf_lstm.cells import registry
 
-@dataclasses.dataclass(frozen=True)
-class ModelConfig:
-  task: str = "mnist"
-  cell: str = "lstm"
-  num_layers: int = 1
-  num_units: int = 128
-  forget_bias: float = 1.0
-  input_projection: int = 0
-  pooling: str = "last"
-  # Text tasks (imdb, conll_*): ids 0/1 are padding/unknown, words take 2...
-  vocab_size: int = 20000
-  embedding_dim: int = 128
-  max_length: int = 256          # tokens kept per text (imdb: the last ones)
-  bidirectional: bool = False
-  char_features: int = 0         # conll: char-CNN filters per word (0: none)
-  dropout: float = 0.0           # imdb, ptb: fraction dropped in training (0: off)
-  init_scale: float = 0.0        # ptb: every weight starts U(-s, s) (0: default inits)
-  tie_embeddings: bool = False   # ptb: softmax weights = embedding^T
-  # Cell options (tf_lstm.app.models.factory.OPTIONS); the defaults mean "off".
-  use_peepholes: bool = False    # lstm_full
-  cell_clip: float = 0.0         # lstm_full, 0: no clip
-  num_proj: int = 0              # lstm_full, 0: no projection
-  proj_clip: float = 0.0         # lstm_full, 0: no clip
-  binary_scale: str = "glorot"   # binary_lstm: magnitude of the binary kernel
+# Old config.json field names -> current ones.
+_RENAMED = {"export_tflite": "tflite"}
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-  model: ModelConfig = ModelConfig()
-  optimizer: str = "adam"
-  learning_rate: float = 1e-3
-  lr_schedule: str = "constant"
-  batch_size: int = 128
-  train_steps: int = 0           # 0: derived from epochs
-  epochs: float = 1.0
-  eval_every: int = 0            # 0: evaluate at the end only
-  checkpoint_every: int = 200
-  log_every: int = 50
-  clip_norm: float = 0.0         # 0: no gradient clipping
-  dtype: str = "float32"         # the training step's compute dtype (tf_lstm.app.precision)
-  lr_decay: float = 1.0          # lr_schedule=epoch_decay: factor per epoch ...
-  lr_decay_epoch: int = 0        # ... after this many epochs at the full rate
-  num_steps: int = 20            # ptb: truncated-BPTT window (tokens per row per step)
-  train_file: str = ""           # ptb: file names within data_dir ("": ptb.train.txt, ...)
-  eval_file: str = ""
-  valid_file: str = ""
-  augment_shift: int = 0         # max random translation in pixels (images)
-  seed: int = 0
-  data_dir: str = ""
-  model_dir: str = ""
-  export_dir: str = ""
-  export_tflite: bool = False    # also write <version>/model.tflite (image tasks)
+def _merge(*groups):
+  """Options by name; a name declared by two owners must agree on default and type."""
+  out = {}
+  for group in groups:
+    for o in group:
+      if o.name in out and (out[o.name].default, out[o.name].type) != (o.default, o.type):
+        raise ValueError(f"setting {o.name!r} is declared twice with different defaults")
+      out.setdefault(o.name, o)
+  return out
 
-  def to_dict(self):
-    return dataclasses.asdict(self)
 
-  @classmethod
-  def from_dict(cls, d):
-    d = dict(d)
-    d["model"] = ModelConfig(**d["model"])
-    return cls(**d)
+def _task_options(kind):
+  return [o for cls in tasks.TASKS.values() for o in getattr(cls, kind)]
+
+
+MODEL_SETTINGS = _merge(settings.MODEL, [o for o, _ in registry.all_options().values()],
+                        _task_options("model_options"))
+TRAIN_SETTINGS = _merge(settings.TRAIN, _task_options("train_options"), settings.RUN)
+
+
+def all_settings():
+  """Every setting of a run, by name (model, then training)."""
+  return {**MODEL_SETTINGS, **TRAIN_SETTINGS}
+
+
+def model_setting_names(task, cell):
+  """The model settings that apply to ``task`` with ``cell``."""
+  names = [o.name for o in settings.MODEL]
+  names += [o.name for o in registry.get(cell).options if o.name in MODEL_SETTINGS]
+  names += [o.name for o in tasks.task_class(task).model_options]
+  return list(dict.fromkeys(names))
+
+
+def train_setting_names(task):
+  """The training settings that apply to ``task``."""
+  names = [o.name for o in settings.TRAIN] + [o.name for o in tasks.task_class(task).train_options]
+  return list(dict.fromkeys(names + [o.name for o in settings.RUN]))
+
+
+def setting_owners(name):
+  """Who declares setting ``name``: ``("all", ())``, ``("cell", cells)`` or ``("task", tasks)``."""
+  if name in settings.by_name(settings.MODEL + settings.TRAIN + settings.RUN):
+    return "all", ()
+  cells = tuple(s.name for s in registry.specs() if s.option(name) is not None)
+  if cells:
+    return "cell", cells
+  return "task", tuple(n for n, cls in tasks.TASKS.items()
+                       if name in {o.name for o in cls.options()})
+
+
+def _fields(options):
+  return [(o.name, o.type, dataclasses.field(default=o.default)) for o in options.values()]
+
+
+def _check(record, options, applies, owner_of):
+  """``ValueError`` for a bad value, or an inapplicable setting off its default."""
+  for name, option in options.items():
+    value = getattr(record, name)
+    if name in applies:
+      problem = option.problem(value)
+      if problem:
+        raise ValueError(problem)
+    elif value != option.default:
+      kind, owners = setting_owners(name)
+      raise ValueError(f"{name}={value!r} applies to {kind} {'/'.join(owners)} only, "
+                       f"not to this run ({owner_of})")
+
+
+def _model_check(self):
+  if self.task not in tasks.TASKS:
+    raise ValueError(f"unknown task {self.task!r}; expected one of {sorted(tasks.TASKS)}")
+  registry.get(self.cell)
+  _check(self, MODEL_SETTINGS, model_setting_names(self.task, self.cell),
+         f"task {self.task}, cell {self.cell}")
+  return self
+
+
+def _model_to_dict(self):
+  return {k: getattr(self, k) for k in model_setting_names(self.task, self.cell)}
+
+
+ModelConfig = dataclasses.make_dataclass(
+    "ModelConfig", _fields(MODEL_SETTINGS), frozen=True,
+    namespace={"check": _model_check, "to_dict": _model_to_dict,
+               "__doc__": "The model's settings (see the module docstring)."})
+
+
+def _train_check(self):
+  """The record itself if every setting is valid and applies; else ``ValueError``."""
+  self.model.check()
+  _check(self, {k: v for k, v in TRAIN_SETTINGS.items()},
+         train_setting_names(self.model.task), f"task {self.model.task}")
+  return self
+
+
+def _train_to_dict(self):
+  """The settings that apply to this run (what ``config.json`` holds)."""
+  return {"model": self.model.to_dict(),
+          **{k: getattr(self, k) for k in train_setting_names(self.model.task)}}
+
+
+def _train_from_dict(cls, d):
+  """A ``TrainConfig`` from ``to_dict``'s output or an older, every-field config.json."""
+  d = {_RENAMED.get(k, k): v for k, v in dict(d).items()}
+  d["model"] = ModelConfig(**d["model"])
+  return cls(**d)
+
+
+def _train_replace(self, **changes):
+  return dataclasses.replace(self, **changes)
+
+
+TrainConfig = dataclasses.make_dataclass(
+    "TrainConfig",
+    [("model", ModelConfig, dataclasses.field(default=ModelConfig()))]
+    + _fields(TRAIN_SETTINGS),
+    frozen=True,
+    namespace={"check": _train_check, "to_dict": _train_to_dict,
+               "from_dict": classmethod(_train_from_dict), "replace": _train_replace,
+               "__doc__": "A training run's settings (see the module docstring)."})
+
+# Pickling and repr name the records by this module.
+ModelConfig.__module__ = TrainConfig.__module__ = __name__

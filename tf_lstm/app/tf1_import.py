@@ -13,19 +13,10 @@ scope (``my_scope/rnn/...``)::
   output/bias [C]         the checkpoint's only [C] variable (``Variable_1``)
   input_projection/kernel, input_projection/bias   none: name them in var_map
 
-  cell            <scope>          <var>
-  BasicLSTMCell   basic_lstm_cell  kernel, bias
-  LSTMCell        lstm_cell        kernel, bias, w_f_diag, w_i_diag, w_o_diag,
-                                   projection/kernel
-  GRUCell         gru_cell         gates/kernel, gates/bias, candidate/kernel,
-                                   candidate/bias
-  BasicRNNCell    basic_rnn_cell   kernel, bias
-  BinaryLSTMCell  binary_lstm_cell kernel, bias (kernel: TF1's real-valued
-                                   shadow kernel, binarised at run time)
-  GFLSTMCell      gflstm_cell      gates/kernel, gates/bias,
-                                   candidate/input_kernel,
-                                   candidate/recurrent_kernel, candidate/bias,
-                                   global_reset/kernel  (per layer, legacy/mnist_gflstm.py)
+``<scope>/<var>`` is the cell's own variable name: every registered cell
+(``tf_lstm.cells.registry``) names its variables as TF1 did, e.g.
+``basic_lstm_cell/kernel``, ``lstm_cell/projection/kernel``,
+``gru_cell/gates/kernel``, ``gflstm_cell/cell_1/global_reset/kernel``.
 
 ``var_map`` ({port name: TF1 name}) overrides any default.  Optimizer slots
 (``.../Adam``, ``beta1_power``, ``global_step``, ...) are never matched.  The
@@ -44,35 +35,12 @@ import re
 import tensorflow as tf
 
 from tf_lstm import cells
+from tf_lstm.cells import registry
 from tf_lstm.app.models import SequenceClassifier
 
 BY_SHAPE = "by_shape"   # Default of the output layer: its unique shape.
+_LAYER = re.compile(r"^cell_(\d+)/(.+)$")   # a whole-stack cell's per-layer variables
 
-# Cell class -> (TF1 scope, [(attribute, TF1 variable name)]); None-valued
-# attributes (e.g. LSTMCell without peepholes) are skipped.
-CELL_LAYOUTS = {
-    cells.BasicLSTMCell: ("basic_lstm_cell", [("kernel", "kernel"), ("bias", "bias")]),
-    cells.LSTMCell: ("lstm_cell", [
-        ("kernel", "kernel"), ("bias", "bias"), ("w_f_diag", "w_f_diag"),
-        ("w_i_diag", "w_i_diag"), ("w_o_diag", "w_o_diag"),
-        ("projection_kernel", "projection/kernel")]),
-    cells.GRUCell: ("gru_cell", [
-        ("gates_kernel", "gates/kernel"), ("gates_bias", "gates/bias"),
-        ("candidate_kernel", "candidate/kernel"), ("candidate_bias", "candidate/bias")]),
-    cells.BasicRNNCell: ("basic_rnn_cell", [("kernel", "kernel"), ("bias", "bias")]),
-    cells.BinaryLSTMCell: ("binary_lstm_cell", [("kernel", "kernel"), ("bias", "bias")]),
-}
-
-# Cells that hold a whole stack themselves (never inside a MultiRNNCell): cell
-# class -> (TF1 scope, [(key of cell.layers[K], TF1 variable name)]); layer K's
-# variables sit under rnn/<scope>/cell_K/.
-STACK_LAYOUTS = {
-    cells.GFLSTMCell: ("gflstm_cell", [
-        ("gates_kernel", "gates/kernel"), ("gates_bias", "gates/bias"),
-        ("input_kernel", "candidate/input_kernel"),
-        ("recurrent_kernel", "candidate/recurrent_kernel"),
-        ("candidate_bias", "candidate/bias"), ("reset_kernel", "global_reset/kernel")]),
-}
 
 _SLOT = re.compile(r"(^|/)(beta[12]_power(_\d+)?|global_step)$"
                    r"|/(Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl|"
@@ -92,35 +60,63 @@ def is_optimizer_slot(name):
   return bool(_SLOT.search(name))
 
 
+def cell_variables(cell):
+  """``[(TF1 name relative to the cell, variable)]`` of a built cell, in creation order.
+
+  The relative name is the variable's own name from the cell's scope on
+  (``basic_lstm_cell/kernel``, ``lstm_cell/projection/kernel``): every
+  registered cell names its variables as TF1 did.
+  """
+  out, seen = [], set()
+
+  def walk(value):
+    if isinstance(value, tf.Variable):
+      if id(value) not in seen and value.trainable:
+        seen.add(id(value))
+        name = value.name.split(":")[0]
+        cut = name.find(cell.name + "/")
+        out.append((name[cut:] if cut >= 0 else f"{cell.name}/{name}", value))
+    elif isinstance(value, dict):
+      for v in value.values():
+        walk(v)
+    elif isinstance(value, (list, tuple)):
+      for v in value:
+        walk(v)
+  for v in vars(cell).values():   # attribute order = creation order
+    walk(v)
+  return out
+
+
 def port_variables(model):
   """The ``PortVariable``s of a ``SequenceClassifier``, in a stable order."""
   if not isinstance(model, SequenceClassifier):
     raise TF1ImportError(f"TF1 import supports SequenceClassifier models, got "
                          f"{type(model).__name__}")
-  out = []
-  if type(model.cell) in STACK_LAYOUTS:
-    scope, layout = STACK_LAYOUTS[type(model.cell)]
-    for k, layer in enumerate(model.cell.layers):
-      for key, tf1 in layout:
-        out.append(PortVariable(f"cell/layer_{k}/{tf1}", layer[key],
-                                (f"rnn/{scope}/cell_{k}/{tf1}",)))
-    return out + _head_variables(model)
   layers = model.cell.cells if isinstance(model.cell, cells.MultiRNNCell) else [model.cell]
+  out = []
   for k, cell in enumerate(layers):
-    if type(cell) not in CELL_LAYOUTS:
+    spec = registry.spec_of(type(cell))
+    if spec is None:
       raise TF1ImportError(
-          f"TF1 import does not know the variables of {type(cell).__name__}; supported "
-          f"cells: {', '.join(c.__name__ for c in (*CELL_LAYOUTS, *STACK_LAYOUTS))}")
-    scope, layout = CELL_LAYOUTS[type(cell)]
+          f"TF1 import does not know {type(cell).__name__}: not a registered cell "
+          f"(registered: {', '.join(registry.names())})")
+    if spec.whole_stack:   # rnn/<scope>/cell_K/<var> is layer K
+      for rel, var in cell_variables(cell):
+        scope, _, inner = rel.partition("/")
+        layer = _LAYER.match(inner)
+        if not layer:
+          raise TF1ImportError(f"{type(cell).__name__} variable {rel} is not "
+                               f"{scope}/cell_K/<name>")
+        out.append(PortVariable(f"cell/layer_{layer.group(1)}/{layer.group(2)}", var,
+                                (f"rnn/{rel}",)))
+      continue
     if len(layers) > 1:
-      prefixes = [f"rnn/multi_rnn_cell/cell_{k}/{scope}"]
+      prefixes = [f"rnn/multi_rnn_cell/cell_{k}"]
     else:   # A one-cell MultiRNNCell in the TF1 script also fits.
-      prefixes = [f"rnn/{scope}", f"rnn/multi_rnn_cell/cell_0/{scope}"]
-    for attr, tf1 in layout:
-      var = getattr(cell, attr, None)
-      if var is not None:
-        out.append(PortVariable(f"cell/layer_{k}/{tf1}", var,
-                                tuple(f"{p}/{tf1}" for p in prefixes)))
+      prefixes = ["rnn", "rnn/multi_rnn_cell/cell_0"]
+    for rel, var in cell_variables(cell):
+      out.append(PortVariable(f"cell/layer_{k}/{rel.partition('/')[2]}", var,
+                              tuple(f"{p}/{rel}" for p in prefixes)))
   return out + _head_variables(model)
 
 

@@ -6,8 +6,6 @@ each epoch's permutation drawn from ``(seed, epoch)``; so a run resumed at step
 state in the checkpoint.
 """
 
-import inspect
-
 import tensorflow as tf
 
 
@@ -33,18 +31,13 @@ def train_dataset(num_examples, batch_size, seed, start_step=0, shuffle=True):
 
 
 def gather_batches(index_ds, arrays, transform, seed=0, start_step=0):
-  """Maps index batches to ``transform(*[tf.gather(a, idx) for a in arrays])``.
+  """Maps index batches to ``transform(*[tf.gather(a, idx) for a in arrays], seed=...)``.
 
-  A ``transform`` with a ``seed`` parameter (random augmentation) gets the
-  stateless seed ``[seed, step]``, so its randomness too is a pure function of
-  the step and survives a resume.
+  ``transform`` is a task's ``train_transform``: it gets the stateless seed
+  ``[seed, step]`` for its random augmentation (if any), so that randomness
+  too is a pure function of the step and survives a resume.
   """
   tensors = [tf.constant(a) for a in arrays]
-  if "seed" not in inspect.signature(transform).parameters:
-    return (index_ds
-            .map(lambda i: transform(*[tf.gather(t, i) for t in tensors]),
-                 num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE))
   steps = tf.data.Dataset.range(start_step, 2**62)
   return (tf.data.Dataset.zip((steps, index_ds))
           .map(lambda step, i: transform(*[tf.gather(t, i) for t in tensors],

@@ -1,6 +1,6 @@
 """Exports the latest checkpoint of a ``bin/train`` run (``bin/export``).
 
-The model is rebuilt from ``<model_dir>/config.json`` with ``loop.build``, so
+The model is rebuilt from ``<model_dir>/config.json`` with ``training.builder.build``, so
 any task and cell the project trains exports the same way ``bin/train
 --export_dir`` does (both end in ``saved_model.export``).
 """
@@ -10,7 +10,7 @@ import os
 from tf_lstm.app import tasks
 from tf_lstm.app.export import saved_model
 from tf_lstm.app.training import checkpoints
-from tf_lstm.app.training import loop
+from tf_lstm.app.training import builder
 
 
 def export_latest(model_dir, export_base, version=None, tflite=False, jit_compile=False,
@@ -60,7 +60,7 @@ def restore_latest_model(model_dir, config=None):
   except (OSError, ValueError) as e:
     raise saved_model.ExportError(f"cannot read the run's assets in {model_dir} ({e})") from e
   # steps_per_epoch only shapes the learning-rate schedule, unused here.
-  _, model, optimizer = loop.build(config, task=task, steps_per_epoch=1)
+  _, model, optimizer = builder.build(config, task=task, steps_per_epoch=1)
   ckpt, manager = checkpoints.make_manager(model_dir, model, optimizer)
   if not manager.latest_checkpoint:
     raise saved_model.ExportError(

@@ -1,33 +1,33 @@
-"""Task registry: ``get("mnist")``."""
+"""Tasks by name: ``get("mnist")``; each task class declares its options and defaults."""
 
 from tf_lstm.app.tasks import conll
 from tf_lstm.app.tasks import images
 from tf_lstm.app.tasks import imdb
 from tf_lstm.app.tasks import ptb
+from tf_lstm.app.tasks.base import Task
 
-TASKS = {
-    "mnist": lambda: images.ImageTask("mnist"),
-    "fashion_mnist": lambda: images.ImageTask("fashion_mnist"),
-    "imdb": imdb.ImdbTask,
-    "ptb": ptb.PtbTask,
-    "conll_pos": lambda: conll.ConllTask("pos"),
-    "conll_ner": lambda: conll.ConllTask("ner"),
-}
+TASKS = {cls.name: cls for cls in (images.MnistTask, images.FashionMnistTask, imdb.ImdbTask,
+                                   ptb.PtbTask, conll.ConllPosTask, conll.ConllNerTask)}
 
 
-def flag_defaults(name, preset=None):
-  """``bin/train`` flag values that suit task ``name`` (ptb: its ``preset`` config)."""
-  if name == "ptb":
-    preset = preset or ptb.DEFAULT_CONFIG
-    if preset not in ptb.CONFIGS:
-      raise ValueError(f"unknown ptb config {preset!r}; expected one of {sorted(ptb.CONFIGS)}")
-    return dict(ptb.CONFIGS[preset])
-  if preset:
-    raise ValueError(f"--config={preset} applies to --task=ptb only")
-  return dict(getattr(TASKS[name](), "flag_defaults", {}))
+def task_class(name):
+  """The ``Task`` subclass called ``name`` (nothing built)."""
+  if name not in TASKS:
+    raise ValueError(f"unknown task {name!r}; expected one of {sorted(TASKS)}")
+  return TASKS[name]
+
+
+def defaults(name, preset=None):
+  """Task ``name``'s best measured setting values (ptb: its ``preset`` configuration)."""
+  cls = task_class(name)
+  if preset is None:
+    return dict(cls.defaults)
+  if name != "ptb":
+    raise ValueError(f"a preset configuration ({preset!r}) applies to task ptb only")
+  if preset not in ptb.CONFIGS:
+    raise ValueError(f"unknown ptb config {preset!r}; expected one of {sorted(ptb.CONFIGS)}")
+  return dict(ptb.CONFIGS[preset])
 
 
 def get(name):
-  if name not in TASKS:
-    raise ValueError(f"unknown task {name!r}; expected one of {sorted(TASKS)}")
-  return TASKS[name]()
+  return task_class(name)()

@@ -7,19 +7,19 @@ Vocabularies (words, chars, tags) are built from the training file once and
 kept in ``model_dir/token_vocab.json``.
 """
 
-import os
-
 import numpy as np
 import tensorflow as tf
 
 from tf_lstm.app import conlleval
+from tf_lstm.app import models
 from tf_lstm.app import losses
 from tf_lstm.app.data import conll as conll_data
 from tf_lstm.app.data import token_features
 from tf_lstm.app.data.idx import DataError
 from tf_lstm.app.models.tagger import SequenceTagger
 from tf_lstm.app.tasks import base
-from tf_lstm.app.tasks.imdb import make_cells
+from tf_lstm.app.tasks import options
+from tf_lstm.cells.registry import Option
 
 BUCKET = 16   # batches are cut to their longest sentence, rounded up to this
 
@@ -31,31 +31,46 @@ def trim_batch(words, cases, chars, lengths, labels):
   return (words[:, :width], cases[:, :width], chars[:, :width], lengths), labels[:, :width]
 
 
-class ConllTask(base.Task):
-  """``column`` is 'pos' or 'ner'."""
+_ASSET_KEYS = ["words", "chars", "tags"]
 
-  def __init__(self, column):
-    self.column = column
-    self.name = f"conll_{column}"
-    self.metric = "f1" if column == "ner" else "accuracy"
-    self.assets = None
-    self._new_assets = False
+
+class ConllTask(base.Task):
+  """Tags ``column`` ('pos' or 'ner') of each word."""
+
+  column = None
+  model_options = (
+      options.VOCAB_SIZE, options.EMBEDDING_DIM,
+      Option("char_features", 0, "Char-CNN features per word (0: words only).", lower=0),
+  )
+  # The best measured configuration (benchmarks/conll.py; figures in docs/).
+  defaults = dict(vocab_size=30000, embedding_dim=100, char_features=30, num_layers=1,
+                  num_units=100, batch_size=32, optimizer="adam", learning_rate=2e-3,
+                  lr_schedule="cosine", epochs=5.0, checkpoint_every=1000, log_every=200,
+                  clip_norm=5.0)
+
+  def __init__(self, column=None):
+    if column is not None:   # ConllTask("pos") is ConllPosTask()
+      if column not in COLUMNS:
+        raise ValueError(f"unknown CoNLL column {column!r}; expected one of {sorted(COLUMNS)}")
+      self.column, self.name, self.metric = column, COLUMNS[column].name, COLUMNS[column].metric
+    self.vocabs = base.SavedAsset(
+        token_features.ASSETS_FILE, lambda path: token_features.load_assets(path, _ASSET_KEYS),
+        token_features.save_assets)
+
+  @property
+  def assets(self):
+    return self.vocabs.value
 
   def load(self, data_dir):
     return conll_data.load(data_dir)
 
   def prepare(self, data, config):
-    path = (os.path.join(config.model_dir, token_features.ASSETS_FILE)
-            if config.model_dir else "")
-    if path and os.path.exists(path):
-      self.assets = token_features.load_assets(path, ["words", "chars", "tags"])
-    else:
+    def build():
       words, chars = token_features.build_vocabs([s.words for s in data.train],
                                                  config.model.vocab_size)
-      self.assets = {"words": words, "chars": chars,
-                     "tags": conll_data.tag_vocab(data.train, self.column)}
-      self._new_assets = True
-    tags = self.assets["tags"]
+      return {"words": words, "chars": chars,
+              "tags": conll_data.tag_vocab(data.train, self.column)}
+    tags = self.vocabs.get(config.model_dir, build)["tags"]
     conll_data.check_tags(data.test, self.column, tags, "the evaluation file")
     featurizer = self.featurizer()
     tag_id = {t: i for i, t in enumerate(tags)}
@@ -74,15 +89,11 @@ class ConllTask(base.Task):
     return token_features.Featurizer(self.assets["words"], self.assets["chars"])
 
   def save_assets(self, model_dir):
-    path = os.path.join(model_dir, token_features.ASSETS_FILE)
-    if self._new_assets or not os.path.exists(path):
-      token_features.save_assets(path, self.assets)
-      self._new_assets = False
+    self.vocabs.save(model_dir)
 
   def use_assets(self, model_dir, config):
     del config
-    self.assets = token_features.load_assets(
-        os.path.join(model_dir, token_features.ASSETS_FILE), ["words", "chars", "tags"])
+    self.vocabs.read(model_dir)
 
   def train_arrays(self, data):
     return data["train"]
@@ -92,7 +103,7 @@ class ConllTask(base.Task):
 
   def train_transform(self, augment_shift=0):
     del augment_shift
-    return trim_batch
+    return lambda *arrays, seed=None: trim_batch(*arrays)
 
   def eval_transform(self):
     return trim_batch
@@ -102,9 +113,10 @@ class ConllTask(base.Task):
 
   def build_model(self, model_config):
     if self.assets is None:
-      raise DataError(f"{self.name}: prepare() must run before build_model()")
-    cell_fw, _ = make_cells(model_config)
-    cell_bw, _ = make_cells(model_config)
+      raise DataError(f"{self.name}: prepare() or use_assets() must run before "
+                      "build_model() (the model's sizes come from the vocabularies)")
+    cell_fw = models.cell_from_config(model_config)
+    cell_bw = models.cell_from_config(model_config)
     return SequenceTagger(
         len(self.assets["words"]) + 2, model_config.embedding_dim, token_features.NUM_CASES,
         len(self.assets["chars"]) + 2, model_config.char_features, cell_fw, cell_bw,
@@ -130,6 +142,21 @@ class ConllTask(base.Task):
     return {"f1": result["f1"], "precision": result["precision"],
             "recall": result["recall"]}
 
-  def serving_module(self, model):
+  def serving_module(self, model, jit_compile=False):
+    self._no_jit(jit_compile)
     from tf_lstm.app.export import text_serving  # Only exports need it.
     return text_serving.TaggerServing(model, self.featurizer(), self.assets["tags"])
+
+
+class ConllPosTask(ConllTask):
+  name = "conll_pos"
+  column = "pos"
+
+
+class ConllNerTask(ConllTask):
+  name = "conll_ner"
+  column = "ner"
+  metric = "f1"
+
+
+COLUMNS = {"pos": ConllPosTask, "ner": ConllNerTask}

@@ -6,8 +6,10 @@ Each 28x28 image is a sequence of 28 rows of 28 pixels scaled to [0, 1].
 import tensorflow as tf
 
 from tf_lstm.app import models
+from tf_lstm.app import precision
 from tf_lstm.app.data import images as image_data
 from tf_lstm.app.tasks import base
+from tf_lstm.cells.registry import Option
 
 HEIGHT = WIDTH = 28
 
@@ -32,19 +34,25 @@ def random_shift(images, max_shift, seed):
 
 
 class ImageTask(base.Task):
-  """``name`` is also the tfds name used when no ``--data_dir`` is given."""
+  """``name`` is also the tfds name used when no ``data_dir`` is given."""
 
   num_classes = image_data.NUM_CLASSES
   tflite = True
   jit_serving = True
   mixed_precision = True
-  # bin/train defaults per data set (mnist uses the flags' own: 40 epochs, shift 2);
-  # measured figures are in the README.
-  FLAG_DEFAULTS = {"fashion_mnist": dict(epochs=15, augment_shift=1)}
-
-  def __init__(self, name):
-    self.name = name
-    self.flag_defaults = self.FLAG_DEFAULTS.get(name, {})
+  model_options = (
+      Option("input_projection", 0, "Linear projection of each image row to this size "
+             "(0: none).", lower=0),
+      Option("pooling", "last", "The head reads the last output or the mean over time.",
+             choices=("last", "mean")),
+  )
+  train_options = (
+      Option("augment_shift", 0, "Randomly translate training images by up to N pixels "
+             "(0: off).", lower=0, upper=8),
+      Option("dtype", "float32", "Compute dtype of the training step's forward pass. "
+             "bfloat16: float32 variables, checkpoints, evaluation and export; pays off on "
+             "CPUs with native bfloat16 (AVX512_BF16/AMX).", choices=precision.COMPUTE_DTYPES),
+  )
 
   def load(self, data_dir):
     return image_data.load(self.name, data_dir)
@@ -56,9 +64,11 @@ class ImageTask(base.Task):
     return data.test_images, data.test_labels
 
   def train_transform(self, augment_shift=0):
-    def transform(images, labels, seed):
+    def transform(images, labels, seed=None):
       images = scale(images)
       if augment_shift:
+        if seed is None:
+          raise ValueError("random translation needs a seed")
         images = random_shift(images, augment_shift, seed)
       return images, labels
     return transform
@@ -67,13 +77,22 @@ class ImageTask(base.Task):
     return lambda images, labels: (scale(images), labels)
 
   def build_model(self, model_config):
-    cell = models.make_cell(model_config.cell, model_config.num_units,
-                            model_config.num_layers, model_config.forget_bias,
-                            **models.cell_options(model_config))
     return models.SequenceClassifier(
-        cell, self.num_classes, input_depth=WIDTH,
+        models.cell_from_config(model_config), self.num_classes, input_depth=WIDTH,
         input_projection=model_config.input_projection, pooling=model_config.pooling)
 
   def serving_module(self, model, jit_compile=False):
     from tf_lstm.app.export import image_serving  # Only exports need it.
     return image_serving.ImageServing(model, jit_compile=jit_compile)
+
+
+# Each data set's best measured configuration (docs/training.md has the figures).
+class MnistTask(ImageTask):
+  name = "mnist"
+  defaults = dict(num_layers=2, learning_rate=2e-3, lr_schedule="cosine", epochs=40.0,
+                  augment_shift=2)
+
+
+class FashionMnistTask(ImageTask):
+  name = "fashion_mnist"
+  defaults = dict(MnistTask.defaults, epochs=15.0, augment_shift=1)

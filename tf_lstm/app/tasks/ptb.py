@@ -1,9 +1,9 @@
 """PTB word-level language modelling (Zaremba et al. 2014, the TF1 ``ptb_word_lm``).
 
-Files (names within ``--data_dir``): ``--train_file`` (default ptb.train.txt)
+Files (names within ``data_dir``): ``train_file`` (default ptb.train.txt)
 gives the vocabulary (saved as ``model_dir/vocab.txt``, reused on resume) and
-the training stream; ``--eval_file`` (default ptb.test.txt) is the final
-evaluation; ``--valid_file`` (default ptb.valid.txt when present and not the
+the training stream; ``eval_file`` (default ptb.test.txt) is the final
+evaluation; ``valid_file`` (default ptb.valid.txt when present and not the
 training file) is also scored.  Training uses the contiguous batching of
 ``tf_lstm.app.data.ptb`` with the state carried from window to window (reset at
 each epoch's first window).  Evaluation uses the same batching (``batch_size``
@@ -19,15 +19,19 @@ import tensorflow as tf
 
 from tf_lstm.app import losses
 from tf_lstm.app import models
+from tf_lstm.app.data import pipeline
 from tf_lstm.app.data import ptb as ptb_data
 from tf_lstm.app.data import text
 from tf_lstm.app.data.idx import DataError
 from tf_lstm.app.models.language_model import LanguageModel
 from tf_lstm.app.tasks import base
+from tf_lstm.app.tasks import options
+from tf_lstm.app.training import evaluation
+from tf_lstm.cells.registry import Option
 
 TRAIN, VALID, TEST = "ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"
 
-# The tutorial's configurations, as bin/train flag values (--config=NAME).
+# The tutorial's configurations, as setting values (the training command's --config=NAME).
 CONFIGS = {
     "small": dict(num_layers=2, num_units=200, num_steps=20, batch_size=20, dropout=0.0,
                   optimizer="sgd", learning_rate=1.0, lr_schedule="epoch_decay",
@@ -43,6 +47,13 @@ CONFIGS = {
                   init_scale=0.04, forget_bias=0.0),
 }
 DEFAULT_CONFIG = "small"
+
+
+def _load_vocab(path):
+  words = text.load_vocab(path)
+  if ptb_data.UNK not in words:
+    raise DataError(f"{path}: expected a PTB vocabulary containing {ptb_data.UNK}")
+  return words
 
 
 def rows(x, y):
@@ -65,16 +76,36 @@ class PtbTask(base.Task):
   shuffle = False   # window e*B + b: contiguous batches in order
   # The carried state is a [batch_size, N] variable per layer: the whole global batch.
   single_replica = True
+  model_options = (
+      options.DROPOUT,
+      Option("init_scale", 0.0, "Every weight starts uniform in +-this (0: the default "
+             "inits).", lower=0.0),
+      Option("tie_embeddings", False, "The softmax reuses the embedding matrix "
+             "(transposed)."),
+  )
+  train_options = (
+      Option("num_steps", 20, "Truncated-BPTT window in words.", lower=1),
+      Option("train_file", "", f"Training text within data_dir (default {TRAIN}); also "
+             "defines the vocabulary.", type=str),
+      Option("eval_file", "", f"Final evaluation text within data_dir (default {TEST}).",
+             type=str),
+      Option("valid_file", "", f"Validation text within data_dir (default {VALID} when "
+             "present and not the training file).", type=str),
+  )
+  defaults = CONFIGS[DEFAULT_CONFIG]
 
   def __init__(self):
-    self.words = None
+    self.vocab = base.SavedAsset(text.VOCAB_FILE, _load_vocab, text.save_vocab)
     self.batch_size = None
-    self._new_vocab = False
     self._valid = None
+
+  @property
+  def words(self):
+    return self.vocab.value
 
   def load(self, data_dir):
     if not data_dir or not os.path.isdir(data_dir):
-      raise DataError(f"ptb: --data_dir={data_dir!r} must be a directory holding the PTB "
+      raise DataError(f"ptb: data_dir {data_dir!r} must be a directory holding the PTB "
                       f"text files ({TRAIN}, {VALID}, {TEST}); there is no download")
     return data_dir
 
@@ -91,14 +122,7 @@ class PtbTask(base.Task):
       if not os.path.isfile(valid_path) or os.path.samefile(valid_path, train_path):
         valid_path = None
     valid_words = ptb_data.read_words(valid_path) if valid_path else None
-    vocab_path = os.path.join(config.model_dir, text.VOCAB_FILE) if config.model_dir else ""
-    if vocab_path and os.path.exists(vocab_path):
-      self.words = text.load_vocab(vocab_path)
-      if ptb_data.UNK not in self.words:
-        raise DataError(f"{vocab_path}: expected a PTB vocabulary containing {ptb_data.UNK}")
-    else:
-      self.words = ptb_data.build_vocab(train_words)
-      self._new_vocab = True
+    self.vocab.get(config.model_dir, lambda: ptb_data.build_vocab(train_words))
     self.batch_size, self.num_steps = config.batch_size, config.num_steps
     cut = lambda words, path: ptb_data.windows(ptb_data.to_ids(words, self.words),
                                                config.batch_size, config.num_steps, path)
@@ -111,14 +135,11 @@ class PtbTask(base.Task):
     return data
 
   def save_assets(self, model_dir):
-    path = os.path.join(model_dir, text.VOCAB_FILE)
-    if self._new_vocab or not os.path.exists(path):
-      text.save_vocab(path, self.words)
-      self._new_vocab = False
+    self.vocab.save(model_dir)
 
   def use_assets(self, model_dir, config):
     """Reads back a trained run's vocabulary (for sampling / export)."""
-    self.words = text.load_vocab(os.path.join(model_dir, text.VOCAB_FILE))
+    self.vocab.read(model_dir)
     self.batch_size, self.num_steps = config.batch_size, config.num_steps
 
   def train_arrays(self, data):
@@ -130,7 +151,7 @@ class PtbTask(base.Task):
 
   def train_transform(self, augment_shift=0):
     del augment_shift
-    return lambda x, y, window: ((x, tf.equal(window[0], 0)), y)
+    return lambda x, y, window, seed=None: ((x, tf.equal(window[0], 0)), y)
 
   def eval_transform(self):
     return stream_transform
@@ -145,24 +166,22 @@ class PtbTask(base.Task):
     del eval_dataset
     if self._valid is None:
       return {}
-    from tf_lstm.app.training import loop  # The one evaluation routine (lazy: loop imports tasks).
-    from tf_lstm.app.data import pipeline
     x, y = self._valid
     ds = pipeline.eval_dataset((x, y, np.arange(len(x), dtype=np.int32)),
                                self.eval_batch_size, stream_transform)
-    return {"valid_perplexity": math.exp(loop.evaluate(model, ds, loss_terms=self.loss_terms)
-                                         ["loss"])}
+    return {"valid_perplexity": math.exp(evaluation.evaluate(
+        model, ds, loss_terms=self.loss_terms)["loss"])}
 
   def build_model(self, model_config):
     if self.words is None:
       raise DataError("ptb: prepare() or use_assets() must run before build_model()")
-    cells = [models.make_cell(model_config.cell, model_config.num_units, 1,
-                              model_config.forget_bias, **models.cell_options(model_config))
+    cells = [models.cell_from_config(model_config, num_layers=1)
              for _ in range(model_config.num_layers)]
     return LanguageModel(len(self.words), cells, self.batch_size, self.batch_size,
                          model_config.dropout, model_config.init_scale,
                          model_config.tie_embeddings)
 
-  def serving_module(self, model):
+  def serving_module(self, model, jit_compile=False):
+    self._no_jit(jit_compile)
     from tf_lstm.app.export import lm_serving  # Only exports need it.
     return lm_serving.LanguageModelServing(model, self.words)

@@ -30,9 +30,10 @@ def check_or_write_config(model_dir, train_config, write=True):
         old = config_lib.TrainConfig.from_dict(json.load(f))
     except (ValueError, TypeError, KeyError) as e:
       raise ResumeError(f"{path} is not a tf_lstm config ({e}); "
-                        "use an empty --model_dir") from e
-    diffs = {k: (getattr(old.model, k), getattr(train_config.model, k))
-             for k in vars(train_config.model)
+                        "use an empty model directory") from e
+    # The settings that apply to either run (an older file holds every field).
+    names = dict.fromkeys([*old.model.to_dict(), *train_config.model.to_dict()])
+    diffs = {k: (getattr(old.model, k), getattr(train_config.model, k)) for k in names
              if getattr(old.model, k) != getattr(train_config.model, k)}
     if old.batch_size != train_config.batch_size:
       diffs["batch_size"] = (old.batch_size, train_config.batch_size)
@@ -45,7 +46,7 @@ def check_or_write_config(model_dir, train_config, write=True):
                         "use the same flags to resume or another --model_dir")
   elif os.path.isdir(os.path.join(model_dir, CHECKPOINT_SUBDIR)):
     raise ResumeError(f"{model_dir} has checkpoints but no {CONFIG_FILE}; "
-                      "use another --model_dir")
+                      "use another model directory")
   if not write:
     return
   os.makedirs(model_dir, exist_ok=True)

@@ -3,42 +3,32 @@
 Data flows: task data -> index stream (pure function of the step) -> step ->
 CheckpointManager / TensorBoard -> final evaluation -> results.json -> export.
 Runs under any ``tf.distribute`` strategy (the default one when none is given).
+``train`` reads as its steps: ``_check_run``, ``_load_data``, ``_start``
+(config, assets, model, resume), ``_train_dataset``, ``_run_steps`` (with a
+``Progress`` window for the log line), ``_finish`` (evaluation, results,
+export).
 """
 
 import dataclasses
 import functools
-import inspect
 import json
 import math
 import os
 import time
 
-import numpy as np
 import tensorflow as tf
 
 from tf_lstm.app import distribute
 from tf_lstm.app import losses
-from tf_lstm.app import optimizers
 from tf_lstm.app import precision
-from tf_lstm.app import schedules
 from tf_lstm.app import tasks
 from tf_lstm.app.data import pipeline
 from tf_lstm.app.export import saved_model
 from tf_lstm.app.training import checkpoints
+from tf_lstm.app.training.builder import build  # noqa: F401 (re-exported)
+from tf_lstm.app.training.evaluation import TrainingError, evaluate  # noqa: F401 (re-exported)
 
 RESULTS_FILE = "results.json"
-
-
-class TrainingError(RuntimeError):
-  """Training cannot go on (e.g. a non-finite loss)."""
-
-
-def training_call(model):
-  """``model`` called in training mode: ``model(x, training=True)`` if it takes
-  ``training`` (dropout), else ``model(x)``."""
-  if "training" in inspect.signature(model.__call__).parameters:
-    return lambda inputs: model(inputs, training=True)
-  return model
 
 
 def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_terms=None,
@@ -60,7 +50,8 @@ def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_term
   constrained = [m for m in (model,) + tuple(model.submodules)
                  if hasattr(m, "apply_constraints")]
 
-  forward = precision.forward_in(compute_dtype, training_call(model), model)
+  forward = precision.forward_in(
+      compute_dtype, lambda inputs: model(inputs, training=True), model)
 
   def replica_step(inputs, labels):
     with tf.GradientTape() as tape:
@@ -85,91 +76,83 @@ def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_term
   return step
 
 
-def evaluate(model, dataset, strategy=None, loss_terms=None):
-  """Mean loss and accuracy over every example (or every counted token) of ``dataset``."""
-  strategy = strategy or tf.distribute.get_strategy()
-  loss_terms = loss_terms or losses.classification_terms
-
-  def replica_eval(inputs, labels):
-    return loss_terms(model(inputs), labels)
-
-  @tf.function
-  def eval_step(inputs, labels):
-    out = strategy.run(replica_eval, args=(inputs, labels))
-    return [strategy.reduce(tf.distribute.ReduceOp.SUM, o, axis=None) for o in out]
-
-  # Every example goes to exactly one replica (of one worker): DATA sharding
-  # splits each batch, the last one possibly uneven (some replicas empty).
-  options = tf.data.Options()
-  options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-  totals = np.zeros(3, np.float64)
-  for inputs, labels in strategy.experimental_distribute_dataset(dataset.with_options(options)):
-    totals += [float(t) for t in eval_step(inputs, labels)]
-  loss_sum, correct, count = totals
-  if count == 0:
-    raise TrainingError("the evaluation split is empty")
-  return {"loss": loss_sum / count, "accuracy": correct / count, "examples": int(count)}
-
-
-def _schedule(config, steps_per_epoch=None):
-  if config.lr_schedule == "epoch_decay":
-    if not steps_per_epoch:
-      raise ValueError("lr_schedule 'epoch_decay' needs the number of steps per epoch")
-    return schedules.epoch_decay(steps_per_epoch, config.lr_decay, config.lr_decay_epoch)
-  if config.lr_schedule == "cosine":
-    return schedules.cosine(config.train_steps)
-  if config.lr_schedule == "constant":
-    return schedules.constant()
-  raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}; "
-                   f"expected one of {schedules.SCHEDULES}")
-
-
-def build(config, strategy=None, task=None, steps_per_epoch=None):
-  """The task, model and optimizer for ``config`` (variables created, seeded)."""
-  strategy = strategy or tf.distribute.get_strategy()
-  task = task or tasks.get(config.model.task)
-  tf.random.set_seed(config.seed)
-  with strategy.scope():
-    model = task.build_model(config.model)
-    optimizer = optimizers.make_optimizer(config.optimizer, config.learning_rate)
-    optimizer.schedule = _schedule(config, steps_per_epoch)
-    optimizer.build(model.trainable_variables)
-  return task, model, optimizer
-
-
 def train(config, strategy=None, log=print):
-  """Trains (or resumes) the run in ``config.model_dir``; returns the results dict."""
+  """Trains (or resumes) the run in ``config.model_dir``; returns the results dict.
+
+  Every check on the configuration and the data runs before anything is
+  written to ``model_dir``.
+  """
   strategy = strategy or tf.distribute.get_strategy()
+  task = tasks.get(config.model.task)
+  _check_run(config, task, strategy)
+  data, train_arrays = _load_data(task, config, strategy)
+  num_train = len(train_arrays[0])
+  if not config.train_steps:
+    config = dataclasses.replace(
+        config, train_steps=max(1, round(config.epochs * num_train / config.batch_size)))
+  run = _start(config, task, strategy, num_train, log)
+  eval_ds = pipeline.eval_dataset(task.eval_arrays(data), task.eval_batch_size,
+                                  task.eval_transform())
+  train_seconds = _run_steps(run, _train_dataset(run, train_arrays, num_train), eval_ds, log)
+  return _finish(run, eval_ds, train_seconds, log)
+
+
+@dataclasses.dataclass
+class _Run:
+  """What the steps of ``train`` share."""
+  config: object
+  task: object
+  strategy: object
+  model: object
+  optimizer: object
+  manager: object
+  start: int
+  restored: bool
+  chief: bool
+  steps_per_epoch: float
+  train_writer: object
+  eval_writer: object
+
+
+def _check_run(config, task, strategy):
+  """Settings that cannot work together (``ValueError``/``DistributeError``), before any work."""
   if not config.model_dir:
     raise ValueError("model_dir is required")
-  task = tasks.get(config.model.task)
+  config.check()
   if task.single_replica and strategy.num_replicas_in_sync > 1:
     raise distribute.DistributeError(
-        f"--task={task.name} trains on one replica only (its model carries state across "
+        f"task {task.name} trains on one replica only (its model carries state across "
         f"batches for the whole batch), but the strategy has {strategy.num_replicas_in_sync} "
-        "replicas; use --strategy=default")
+        "replicas; use the default strategy")
   precision.check_compute_dtype(config.dtype)
   if config.dtype != "float32" and not task.mixed_precision:
-    raise ValueError(f"--dtype={config.dtype} is for the image tasks (mnist, fashion_mnist), "
-                     f"not --task={task.name}; use --dtype=float32")
-  if config.export_tflite and not (config.export_dir and task.tflite):
+    raise ValueError(f"dtype {config.dtype} is for the image tasks, not task {task.name}; "
+                     "use float32")
+  if config.tflite and not (config.export_dir and task.tflite):
     raise ValueError(f"a TFLite export needs an export_dir and an image task; got "
                      f"export_dir={config.export_dir!r}, task {task.name!r}")
-  data = task.load(config.data_dir)      # Bad data fails here, before anything is written.
+
+
+def _load_data(task, config, strategy):
+  """``(data, train_arrays)``; bad data fails here, before anything is written."""
+  data = task.load(config.data_dir)
   data = task.prepare(data, config)      # e.g. the vocabulary (read from model_dir or built).
   train_arrays = task.train_arrays(data)
   num_train = len(train_arrays[0])
   if config.batch_size > num_train:
     raise ValueError(f"batch_size {config.batch_size} exceeds the {num_train} training examples")
   distribute.check_global_batch(config.batch_size, strategy)
+  return data, train_arrays
+
+
+def _start(config, task, strategy, num_train, log):
+  """Writes (or checks) config.json and the assets, builds the model, resumes."""
   chief = distribute.is_chief(strategy)   # Only the chief writes to model_dir / export_dir.
-  if not config.train_steps:
-    config = dataclasses.replace(
-        config, train_steps=max(1, round(config.epochs * num_train / config.batch_size)))
   checkpoints.check_or_write_config(config.model_dir, config, write=chief)
   if chief:
     task.save_assets(config.model_dir)     # e.g. vocab.txt, reused on resume.
-  task, model, optimizer = build(config, strategy, task, num_train / config.batch_size)
+  steps_per_epoch = num_train / config.batch_size
+  task, model, optimizer = build(config, strategy, task, steps_per_epoch)
   ckpt, manager = checkpoints.make_manager(config.model_dir, model, optimizer,
                                           strategy=strategy)
   restored = checkpoints.restore_latest(ckpt, manager)
@@ -177,72 +160,120 @@ def train(config, strategy=None, log=print):
   distribute.check_same_on_all_workers(strategy, start, "step to resume from")
   if restored:
     log(f"resumed from {restored} at step {start}")
+  return _Run(config, task, strategy, model, optimizer, manager, start, bool(restored), chief,
+              steps_per_epoch,
+              distribute.summary_writer(os.path.join(config.model_dir, "train"), strategy),
+              distribute.summary_writer(os.path.join(config.model_dir, "eval"), strategy))
 
-  def train_dataset_fn(input_context):   # this worker's replicas' slices of each global batch
+
+def _train_dataset(run, train_arrays, num_train):
+  """The distributed training batches from ``run.start`` on."""
+  config = run.config
+
+  def dataset_fn(input_context):   # this worker's replicas' slices of each global batch
     return pipeline.gather_batches(
         distribute.replica_index_batches(
-            pipeline.train_dataset(num_train, config.batch_size, config.seed, start,
-                                   shuffle=task.shuffle),
+            pipeline.train_dataset(num_train, config.batch_size, config.seed, run.start,
+                                   shuffle=run.task.shuffle),
             input_context),
-        train_arrays, task.train_transform(config.augment_shift), config.seed, start)
-  eval_ds = pipeline.eval_dataset(task.eval_arrays(data), task.eval_batch_size,
-                                  task.eval_transform())
-  step_fn = make_train_step(model, optimizer, clip_norm=config.clip_norm, strategy=strategy,
-                            loss_terms=task.loss_terms, compute_dtype=config.dtype)
+        train_arrays, run.task.train_transform(config.augment_shift), config.seed, run.start)
+  return run.strategy.distribute_datasets_from_function(dataset_fn)
 
-  train_writer = distribute.summary_writer(os.path.join(config.model_dir, "train"), strategy)
-  eval_writer = distribute.summary_writer(os.path.join(config.model_dir, "eval"), strategy)
-  steps_per_epoch = num_train / config.batch_size
+
+class Progress:
+  """Running means over the steps since the last log line, and the time left."""
+
+  def __init__(self, total_steps):
+    self.total_steps = total_steps
+    self.reset()
+
+  def reset(self):
+    self.loss_sum = self.correct = self.count = 0.0
+    self.steps = 0
+    self.since = time.time()
+
+  def add(self, loss, correct, count):
+    self.loss_sum += loss
+    self.correct += correct
+    self.count += count
+    self.steps += 1
+
+  def line(self, step, steps_per_epoch):
+    """``(log line, {summary name: value})`` for the window ending at ``step``."""
+    rate = self.steps / max(time.time() - self.since, 1e-9)
+    loss, accuracy = self.loss_sum / self.steps, self.correct / max(self.count, 1.0)
+    text = (f"step {step}/{self.total_steps} epoch {step / steps_per_epoch:.1f} "
+            f"loss {loss:.4f} accuracy {accuracy:.4f} {rate:.1f} steps/s "
+            f"ETA {format_duration((self.total_steps - step) / rate)}")
+    return text, {"loss": loss, "accuracy": accuracy, "steps_per_second": rate}
+
+
+def format_duration(seconds):
+  """``3725`` -> ``"1h02m"``, ``75`` -> ``"1m15s"``, ``9.4`` -> ``"9s"``."""
+  seconds = int(round(seconds))
+  if seconds >= 3600:
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+  if seconds >= 60:
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+  return f"{seconds}s"
+
+
+def _run_steps(run, train_ds, eval_ds, log):
+  """Steps from ``run.start`` to ``train_steps``; logs, saves, evaluates; returns seconds."""
+  config, optimizer = run.config, run.optimizer
+  step_fn = make_train_step(run.model, optimizer, clip_norm=config.clip_norm,
+                            strategy=run.strategy, loss_terms=run.task.loss_terms,
+                            compute_dtype=config.dtype)
+  progress = Progress(config.train_steps)
   t_start = time.time()
-  window = [0.0, 0.0, 0, time.time(), 0.0]   # loss sum, correct, steps, start, count
-  step = start
-  last_saved = start if restored else None
-  iterator = iter(strategy.distribute_datasets_from_function(train_dataset_fn))
+  step = run.start
+  last_saved = run.start if run.restored else None
+  iterator = iter(train_ds)
   while step < config.train_steps:
-    inputs, labels = next(iterator)
-    loss, correct, count = step_fn(inputs, labels)
+    loss, correct, count = step_fn(*next(iterator))
     loss = float(loss)
     step += 1
     if not math.isfinite(loss):
       raise TrainingError(
           f"loss is {loss} at step {step}; stopped without saving. The latest checkpoint "
-          f"({manager.latest_checkpoint}) is the last good one; try a lower --learning_rate "
-          "or --clip_norm")
-    window[0] += loss
-    window[1] += float(correct)
-    window[2] += 1
-    window[4] += float(count)
+          f"({run.manager.latest_checkpoint}) is the last good one; try a lower learning "
+          "rate or gradient clipping (clip_norm)")
+    progress.add(loss, float(correct), float(count))
     if step % config.log_every == 0 or step == config.train_steps:
-      elapsed = time.time() - window[3]
-      mean_loss, acc = window[0] / window[2], window[1] / max(window[4], 1.0)
-      log(f"step {step}/{config.train_steps} epoch {step / steps_per_epoch:.1f} "
-          f"loss {mean_loss:.4f} accuracy {acc:.4f} {window[2] / elapsed:.1f} steps/s")
-      with train_writer.as_default(step=step):
-        tf.summary.scalar("loss", mean_loss)
-        tf.summary.scalar("accuracy", acc)
-        tf.summary.scalar("steps_per_second", window[2] / elapsed)
-        tf.summary.scalar("learning_rate",
-                          optimizer.learning_rate * (optimizer.schedule(step)))
-      window[:] = [0.0, 0.0, 0, time.time(), 0.0]
+      text, scalars = progress.line(step, run.steps_per_epoch)
+      log(text)
+      with run.train_writer.as_default(step=step):
+        for name, value in scalars.items():
+          tf.summary.scalar(name, value)
+        tf.summary.scalar("learning_rate", optimizer.learning_rate * optimizer.schedule(step))
+      progress.reset()
     if step % config.checkpoint_every == 0:
-      manager.save(checkpoint_number=step)
+      run.manager.save(checkpoint_number=step)
       last_saved = step
     if config.eval_every and step % config.eval_every == 0 and step < config.train_steps:
-      metrics = evaluate(model, eval_ds, strategy, task.loss_terms)
+      metrics = _evaluate_and_log(run, eval_ds, step)
       log(f"step {step} eval loss {metrics['loss']:.4f} accuracy {metrics['accuracy']:.4f}")
-      with eval_writer.as_default(step=step):
-        tf.summary.scalar("loss", metrics["loss"])
-        tf.summary.scalar("accuracy", metrics["accuracy"])
   train_seconds = time.time() - t_start
   if last_saved != step:
-    manager.save(checkpoint_number=step)
+    run.manager.save(checkpoint_number=step)
+  return train_seconds
 
-  metrics = evaluate(model, eval_ds, strategy, task.loss_terms)
-  with eval_writer.as_default(step=step):
+
+def _evaluate_and_log(run, eval_ds, step):
+  metrics = evaluate(run.model, eval_ds, run.strategy, run.task.loss_terms)
+  with run.eval_writer.as_default(step=step):
     tf.summary.scalar("loss", metrics["loss"])
     tf.summary.scalar("accuracy", metrics["accuracy"])
-  train_writer.flush()
-  eval_writer.flush()
+  return metrics
+
+
+def _finish(run, eval_ds, train_seconds, log):
+  """Final evaluation, results.json, the export; returns the results dict."""
+  config, task = run.config, run.task
+  step = int(run.optimizer.iterations.numpy())
+  metrics = _evaluate_and_log(run, eval_ds, step)
+  run.train_writer.flush()
+  run.eval_writer.flush()
   results = {
       "task": config.model.task,
       "global_step": step,
@@ -250,29 +281,28 @@ def train(config, strategy=None, log=print):
       "test_loss": metrics["loss"],
       "test_examples": metrics["examples"],
       "metric": task.metric,
-      "train_seconds": train_seconds if step > start else 0.0,
-      "resumed_from_step": start,
+      "train_seconds": train_seconds if step > run.start else 0.0,
+      "resumed_from_step": run.start,
       "config": config.to_dict(),
   }
   log(f"test accuracy {metrics['accuracy']:.4f} loss {metrics['loss']:.4f} "
       f"on {metrics['examples']} examples (step {step})")
   for name, value in {**task.derived_metrics(metrics),
-                      **task.extra_metrics(model, eval_ds)}.items():
+                      **task.extra_metrics(run.model, eval_ds)}.items():
     key = name if name.startswith("valid_") else "test_" + name   # valid_*: another split
     results[key] = value
     log(f"{key.replace('_', ' ')} {value:.4f}")
   if config.export_dir:
-    path = distribute.export(
-        functools.partial(saved_model.export, tflite=config.export_tflite),
-        task.serving_module(model), config.export_dir, strategy)
-    if chief:
+    path = distribute.export(functools.partial(saved_model.export, tflite=config.tflite),
+                             task.serving_module(run.model), config.export_dir, run.strategy)
+    if run.chief:
       results["export_path"] = path
       log(f"exported SavedModel to {path}")
-  if chief:
+  if run.chief:
     tmp = os.path.join(config.model_dir, RESULTS_FILE + ".tmp")
     with open(tmp, "w") as f:
       json.dump(results, f, indent=2)
     os.replace(tmp, os.path.join(config.model_dir, RESULTS_FILE))
   # A barrier: the workers finish together (one leaving early can stall the others).
-  distribute.check_same_on_all_workers(strategy, step, "final step")
+  distribute.check_same_on_all_workers(run.strategy, step, "final step")
   return results

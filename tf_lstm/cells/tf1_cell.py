@@ -1,0 +1,212 @@
+"""TF1's ``RNNCell`` for porting a user's own cell: ``build``, ``call``, ``add_variable``.
+
+A TF1 cell subclass ports by changing its base class only::
+
+    class MinimalRNNCell(tf_lstm.RNNCell):          # was tf.nn.rnn_cell.RNNCell
+      def __init__(self, num_units, reuse=None):
+        super().__init__(_reuse=reuse)
+        self._num_units = num_units
+      state_size = property(lambda self: self._num_units)
+      output_size = property(lambda self: self._num_units)
+      def build(self, inputs_shape):
+        self._kernel = self.add_variable("kernel", [inputs_shape[-1] + self._num_units,
+                                                    self._num_units])
+        self.built = True
+      def call(self, inputs, state):
+        h = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), self._kernel))
+        return h, h
+
+It then runs eagerly, in ``tf.function`` and in ``tf.compat.v1`` graph programs
+under every tf_lstm unroll, with TF1's variable names
+(``rnn/minimal_rnn_cell/kernel``): see tf_lstm/cells/base.py for the naming
+contract. ``tf.compat.v1.get_variable`` inside ``call`` (the older TF1 style)
+works too: in graph mode it is TF1's own (first call creates, later calls
+reuse); eagerly and in ``tf.function`` the cell creates each such variable
+once and owns it.
+"""
+
+import functools
+import re
+
+import tensorflow as tf
+
+from tf_lstm.cells import base
+
+
+class _TF1CellType(type):
+  """``isinstance(cell, RNNCell)`` holds for every tf_lstm cell, as TF1 code expects."""
+
+  def __instancecheck__(cls, obj):
+    if cls is RNNCell:
+      return isinstance(obj, base.RNNCell)
+    return super().__instancecheck__(obj)
+
+  def __subclasscheck__(cls, sub):
+    if cls is RNNCell:
+      return issubclass(sub, base.RNNCell)
+    return super().__subclasscheck__(sub)
+
+
+def _snake_case(name):
+  """TF1 layers' default name: ``MinimalRNNCell`` -> ``minimal_rnn_cell``."""
+  name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+  return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def _framework_build(user_build):
+  """Wraps a subclass's ``build(inputs_shape)`` so it runs once, in the cell's scope.
+
+  The unrolls (and ``__call__``) call ``build`` with an input depth; the user's
+  ``build`` receives TF1's ``inputs_shape`` (``[batch, depth]``, batch None).
+  A ``super().build(inputs_shape)`` from inside it is a plain call.
+  """
+
+  @functools.wraps(user_build)
+  def build(self, inputs_shape):
+    if self._in_user_build:
+      return user_build(self, inputs_shape)
+    shape = (tf.TensorShape([None, inputs_shape]) if isinstance(inputs_shape, int)
+             else tf.TensorShape(inputs_shape))
+    if shape.rank != 2 or shape[-1] is None:
+      raise ValueError(f"{self.name}: build needs [batch, depth] with a known depth, "
+                       f"got {shape}")
+    self._pending_build = (user_build, shape)
+    base.RNNCell.build(self, shape[-1])
+
+  return build
+
+
+class RNNCell(base.RNNCell, metaclass=_TF1CellType):
+  """TF1's ``tf.compat.v1.nn.rnn_cell.RNNCell`` / ``LayerRNNCell`` surface.
+
+  A subclass defines ``state_size``, ``output_size``, ``call(inputs, state)
+  -> (output, new_state)`` and optionally ``build(inputs_shape)``, creating
+  variables with ``add_variable`` / ``add_weight`` (TF1 names, relative to the
+  cell's scope, which is ``name``, by default the class name in snake case).
+  ``self.built = True`` at the end of ``build`` is accepted (TF1 code does it);
+  the cell records its build itself.
+
+  Not supported (clear errors): ``scope=`` on a call, and regularizers,
+  constraints and partitioners on variables.
+  """
+
+  def __init__(self, trainable=True, name=None, dtype=None, _reuse=None, _scope=None,
+               **kwargs):
+    del _reuse  # Sharing is the enclosing variable scope's (base.RNNCell.build).
+    if _scope is not None:
+      raise ValueError(f"{type(self).__name__}: _scope is not supported; build the cell "
+                       "inside tf.compat.v1.variable_scope(...) instead")
+    if kwargs:
+      raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+    self._trainable = bool(trainable)
+    self._dtype = None if dtype is None else tf.as_dtype(dtype)
+    self._in_user_build = False
+    self._pending_build = None
+    self._call_scope = None
+    self._called = False
+    self._owned = {}   # variables get_variable made inside call (eager / tf.function)
+    super().__init__(name=name or _snake_case(type(self).__name__))
+
+  def __init_subclass__(cls, **kwargs):
+    super().__init_subclass__(**kwargs)
+    if "build" in vars(cls):
+      cls.build = _framework_build(vars(cls)["build"])
+
+  @property
+  def built(self):
+    return self.input_depth is not None
+
+  @built.setter
+  def built(self, value):
+    del value  # TF1's ``self.built = True``; the build is recorded by the framework.
+
+  @property
+  def dtype(self):
+    return self._dtype
+
+  @property
+  def trainable(self):
+    return self._trainable
+
+  def build(self, inputs_shape):
+    """TF1's hook: create the variables for ``inputs_shape`` ``[batch, depth]``."""
+    del inputs_shape
+
+  def call(self, inputs, state):
+    """One step: ``(output, new_state)``. Subclasses implement it."""
+    raise NotImplementedError(f"{type(self).__name__} must implement call(inputs, state)")
+
+  def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None,
+                 trainable=None, constraint=None, partitioner=None, **kwargs):
+    """TF1's ``add_weight``: variable ``<cell scope>/<name>`` (call it from ``build``).
+
+    ``initializer`` is a TF1 or TF2 initializer (``init(shape, dtype)``);
+    None is TF1's default, glorot uniform.
+    """
+    del kwargs  # use_resource, getter, ...: TF2 variables are resource variables.
+    for label, value in (("regularizer", regularizer), ("constraint", constraint),
+                         ("partitioner", partitioner)):
+      if value is not None:
+        raise NotImplementedError(f"{self.name}: add_weight({name!r}) {label}= is not "
+                                  "supported; apply it in the loss or after the step")
+    dtype = tf.as_dtype(dtype or self._dtype or tf.float32)
+    trainable = self._trainable if trainable is None else bool(trainable)
+    init = None if initializer is None else (lambda s, d: initializer(s, dtype=d))
+    return base.RNNCell.add_weight(self, name, shape, init, dtype=dtype, trainable=trainable)
+
+  add_variable = add_weight
+
+  def _create_variables(self, input_depth):
+    user_build, shape = self._pending_build
+    self._pending_build = None
+    self._call_scope = tf.compat.v1.get_variable_scope()   # base.build entered it
+    self._in_user_build = True
+    try:
+      user_build(self, shape)
+    finally:
+      self._in_user_build = False
+
+  def __call__(self, inputs, state, scope=None):
+    if scope is not None:
+      raise ValueError(f"{self.name}: scope= is not supported; call the cell (or the "
+                       "unroll) inside tf.compat.v1.variable_scope(scope) instead")
+    return super().__call__(inputs, state)
+
+  def _step(self, inputs, state):
+    if base.graph_mode():   # TF1's rule: the first call creates, later calls reuse
+      scope = tf.compat.v1.variable_scope(self._call_scope, reuse=True if self._called else None,
+                                          auxiliary_name_scope=False)
+    else:
+      scope = tf.compat.v1.variable_scope(self._call_scope, custom_getter=self._own_variable,
+                                          auxiliary_name_scope=False)
+    with scope:
+      result = self.call(inputs, state)
+    self._called = True
+    return result
+
+  def _own_variable(self, getter, name, shape=None, dtype=None, initializer=None,
+                    trainable=None, **kwargs):
+    """Eagerly: ``get_variable`` in ``call`` makes a variable once; later steps get it back."""
+    del getter, kwargs
+    if name not in self._owned:
+      prefix = self._call_scope.name + "/"
+      relative = name[len(prefix):] if name.startswith(prefix) else name
+      with tf.init_scope():   # out of tf.function / tf.while_loop bodies
+        self._owned[name] = self.add_weight(relative, shape, dtype, initializer,
+                                            trainable=trainable)
+    return self._owned[name]
+
+  def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+    """TF1's ``get_initial_state``: the zero state for ``inputs``' batch and dtype."""
+    if inputs is not None:
+      inputs = tf.convert_to_tensor(inputs)
+      batch_size = tf.shape(inputs)[0] if inputs.shape[0] is None else inputs.shape[0]
+      dtype = dtype or inputs.dtype
+    if batch_size is None:
+      raise ValueError(f"{self.name}: get_initial_state needs inputs or batch_size")
+    return self.zero_state(batch_size, dtype or self._dtype or tf.float32)
+
+
+# The default hook is framework-built too, so a cell without ``build`` (one
+# that calls get_variable in ``call``) still gets its scope on the first call.
+RNNCell.build = _framework_build(RNNCell.build)

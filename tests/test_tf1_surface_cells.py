@@ -277,9 +277,414 @@ def test_graph_mode_matches_tf1(tf1, name):
       assert np.array_equal(zeros.all(axis=(0, 1)), zeros.any(axis=(0, 1)))
 
 
-@pytest.mark.parametrize("function", [False, True], ids=["eager", "tf_function"])
-@pytest.mark.parametrize("name", [n for n, c in CONFIGS.items() if c[2]])
+# Every deterministic configuration eagerly; in tf.function those where tracing
+# changes something (a variable keep, nesting, devices, get_variable in call).
+TRACED = ("dropout_keep_fed_1", "multi_wrapped", "device", "residual_fn", "user_in_multi")
+
+
+@pytest.mark.parametrize("name,function", [
+    (n, f) for n, c in CONFIGS.items() if c[2] for f in (False, True) if not f or n in TRACED])
 def test_eager_and_function_match_tf1(tf1, name, function):
   ref = tf1[name]
   port = eager_run(name, ref["values"], function)
   assert_matches(port, ref, sorted_names=True)
+
+
+# ---------------------------------------------------------------------------
+# Any cell, in the three modes, with weights given by name.
+
+MODES = ("eager", "tf_function", "graph")
+
+
+def in_mode(mode, build, forward, weights):
+  """Runs ``forward(build())`` eagerly, in ``tf.function`` or in a ``tf.compat.v1`` graph.
+
+  The cell's variables are set to ``weights(name, shape)`` after the first
+  (building) call; returns ``forward``'s structure as NumPy.
+  """
+  if mode == "graph":
+    with tf.Graph().as_default():
+      cell = build()
+      out = forward(cell)
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        for v in cell.trainable_variables:
+          v.load(weights(_strip(v.name), v.shape), sess)
+        return sess.run(out), cell
+  cell = build()
+  fn = (lambda: forward(cell)) if mode == "eager" else tf.function(lambda: forward(cell))
+  fn()
+  for v in cell.trainable_variables:
+    v.assign(weights(_strip(v.name), v.shape))
+  return tf.nest.map_structure(np.asarray, fn()), cell
+
+
+def random_weights(scale=0.5):
+  """name -> a fixed random array (the same in every mode)."""
+  cache = {}
+
+  def weights(name, shape):
+    if name not in cache:
+      rng = np.random.RandomState(sum(map(ord, name)))
+      cache[name] = (scale * rng.normal(size=tuple(shape))).astype(np.float32)
+    return cache[name]
+
+  return weights
+
+
+# ---------------------------------------------------------------------------
+# LSTMBlockCell against TF1's kernels.
+
+# (use_peephole, cell_clip, modes): every option eagerly, two in every mode.
+BLOCK_CONFIGS = [(False, None, MODES), (True, None, ("eager",)), (True, 0.5, MODES),
+                 (False, 0.3, ("eager",))]
+
+
+@pytest.mark.parametrize("use_peephole,cell_clip,mode", [
+    (p, c, m) for p, c, modes in BLOCK_CONFIGS for m in modes])
+def test_lstm_block_cell_matches_block_lstm(mode, use_peephole, cell_clip):
+  """Over 5 steps: outputs, final state and every gradient equal ``BlockLSTM``'s.
+
+  With ``cell_clip`` the clip binds (weights scaled up) and the gradient is
+  the kernel's, which passes through the clip.
+  """
+  rng = np.random.RandomState(3)
+  steps, forget_bias = 5, 0.7
+  x_np = rng.normal(size=(steps, B, D)).astype(np.float32)
+  c_np, h_np = (rng.normal(size=(B, N)).astype(np.float32) for _ in range(2))
+  w_out = np.cos(np.arange(steps * B * N)).reshape(steps, B, N).astype(np.float32)
+
+  def forward(cell):
+    x, c0, h0 = tf.constant(x_np), tf.constant(c_np), tf.constant(h_np)
+    with tf.GradientTape(persistent=True) as tape:
+      tape.watch([x, c0, h0])
+      outputs, state = tf_lstm.static_rnn(cell, tf.unstack(x),
+                                          initial_state=tf_lstm.LSTMStateTuple(c0, h0))
+      zeros = tf.zeros([N])
+      peepholes = ((cell.w_i_diag, cell.w_f_diag, cell.w_o_diag) if use_peephole
+                   else (zeros, zeros, zeros))
+      op = tf.raw_ops.BlockLSTM(
+          seq_len_max=tf.constant(steps, tf.int64), x=x, cs_prev=c0, h_prev=h0,
+          w=cell.kernel, wci=peepholes[0], wcf=peepholes[1], wco=peepholes[2], b=cell.bias,
+          forget_bias=forget_bias, cell_clip=-1.0 if cell_clip is None else cell_clip,
+          use_peephole=use_peephole)
+      port_loss = tf.reduce_sum(tf.stack(outputs) * w_out) + tf.reduce_sum(state.c ** 2)
+      op_loss = tf.reduce_sum(op.h * w_out) + tf.reduce_sum(op.cs[-1] ** 2)
+    sources = [x, c0, h0] + [v for v in cell.trainable_variables]
+    return {"port": (tf.stack(outputs), state.c, tape.gradient(port_loss, sources)),
+            "op": (op.h, op.cs[-1], tape.gradient(op_loss, sources)),
+            "clipped": tf.reduce_max(tf.abs(op.cs))}
+
+  build = lambda: tf_lstm.LSTMBlockCell(N, forget_bias=forget_bias, cell_clip=cell_clip,
+                                        use_peephole=use_peephole)
+  out, cell = in_mode(mode, build, forward, random_weights(scale=1.5))
+  (h, c, grads), (op_h, op_c, op_grads) = out["port"], out["op"]
+  assert np.abs(h - op_h).max() <= TOL and np.abs(c - op_c).max() <= TOL
+  for g, op_g in zip(grads, op_grads):
+    assert scaled_diff(g, op_g) <= TOL
+  if cell_clip is not None:
+    assert out["clipped"] == np.float32(cell_clip)    # the clip was in play
+  names = {_strip(v.name): tuple(v.shape) for v in cell.trainable_variables}
+  want = {"rnn/lstm_cell/kernel": (D + N, 4 * N), "rnn/lstm_cell/bias": (4 * N,)}
+  if use_peephole:
+    want.update({f"rnn/lstm_cell/w_{g}_diag": (N,) for g in "ifo"})
+  assert names == want
+
+
+def test_lstm_block_cell_one_step_matches_op_and_its_gradient():
+  """One step against ``LSTMBlockCell`` and ``LSTMBlockCellGrad`` (contrib's gradient)."""
+  rng = np.random.RandomState(4)
+  cell = tf_lstm.LSTMBlockCell(N, forget_bias=0.3, cell_clip=0.6, use_peephole=True)
+  cell.build(D)
+  for v in cell.trainable_variables:
+    v.assign(1.5 * rng.normal(size=v.shape).astype(np.float32))
+  x, c, h, dh, dc = (tf.constant(rng.normal(size=s).astype(np.float32))
+                     for s in [(B, D), (B, N), (B, N), (B, N), (B, N)])
+  with tf.GradientTape() as tape:
+    tape.watch([x, c, h])
+    out, state = cell(x, tf_lstm.LSTMStateTuple(c, h))
+  sources = [x, c, h, cell.kernel, cell.bias, cell.w_i_diag, cell.w_f_diag, cell.w_o_diag]
+  grads = tape.gradient([state.c, state.h], sources, output_gradients=[dc, dh])
+  peep = dict(wci=cell.w_i_diag, wcf=cell.w_f_diag, wco=cell.w_o_diag)
+  op = tf.raw_ops.LSTMBlockCell(x=x, cs_prev=c, h_prev=h, w=cell.kernel, b=cell.bias,
+                                forget_bias=0.3, cell_clip=0.6, use_peephole=True, **peep)
+  assert np.abs(state.c - op.cs).max() <= TOL and np.abs(out - op.h).max() <= TOL
+  assert np.abs(op.cs).max() == np.float32(0.6)
+  back = tf.raw_ops.LSTMBlockCellGrad(
+      x=x, cs_prev=c, h_prev=h, w=cell.kernel, b=cell.bias, i=op.i, cs=op.cs, f=op.f,
+      o=op.o, ci=op.ci, co=op.co, cs_grad=dc, h_grad=dh, use_peephole=True, **peep)
+  xh_grad = tf.matmul(back.dicfo, cell.kernel, transpose_b=True)
+  want = [xh_grad[:, :D], back.cs_prev_grad, xh_grad[:, D:],
+          tf.matmul(tf.concat([x, h], 1), back.dicfo, transpose_a=True),
+          tf.reduce_sum(back.dicfo, 0), back.wci_grad, back.wcf_grad, back.wco_grad]
+  for g, w in zip(grads, want):
+    assert scaled_diff(g, w) <= TOL
+
+
+def test_lstm_block_cell_options():
+  cell = tf_lstm.LSTMBlockCell(4)
+  assert (cell.name, cell.state_size, cell.output_size) == (
+      "lstm_cell", tf_lstm.LSTMStateTuple(4, 4), 4)
+  half = tf_lstm.LSTMBlockCell(4, dtype=tf.float16, input_depth=3)
+  assert {v.dtype for v in half.trainable_variables} == {tf.float16}
+  with pytest.raises(ValueError, match="float16 or float32"):
+    tf_lstm.LSTMBlockCell(4, dtype=tf.float64)
+
+
+# ---------------------------------------------------------------------------
+# LayerNormBasicLSTMCell against its equations in NumPy (no TF1 implementation
+# runs in TF 2.x: contrib is gone).
+
+GATE_SCOPES = ("input", "transform", "forget", "output", "state")
+
+
+def np_layer_norm(x, gamma, beta):
+  mean = x.mean(1, keepdims=True)
+  var = ((x - mean) ** 2).mean(1, keepdims=True)
+  return (x - mean) / np.sqrt(var + 1e-12) * gamma + beta
+
+
+def np_layer_norm_lstm(xs, c, h, w, forget_bias, layer_norm):
+  """contrib's equations over the steps of ``xs`` ``[T, B, D]`` (float64)."""
+  sig = lambda z: 1 / (1 + np.exp(-z))
+  outputs = []
+  for x in xs:
+    z = np.concatenate([x, h], 1) @ w["kernel"]
+    if not layer_norm:
+      z = z + w["bias"]
+    i, j, f, o = np.split(z, 4, axis=1)
+    if layer_norm:
+      i, j, f, o = (np_layer_norm(g, w[f"{s}/gamma"], w[f"{s}/beta"])
+                    for g, s in zip((i, j, f, o), GATE_SCOPES))
+    c = c * sig(f + forget_bias) + sig(i) * np.tanh(j)
+    if layer_norm:
+      c = np_layer_norm(c, w["state/gamma"], w["state/beta"])
+    h = np.tanh(c) * sig(o)
+    outputs.append(h)
+  return np.stack(outputs), c, h
+
+
+def _ln_weights(layer_norm):
+  rng = np.random.RandomState(5)
+  w = {"kernel": rng.normal(size=(D + N, 4 * N))}
+  if layer_norm:
+    for s in GATE_SCOPES:
+      w[f"{s}/gamma"] = 1 + 0.3 * rng.normal(size=N)
+      w[f"{s}/beta"] = 0.3 * rng.normal(size=N)
+  else:
+    w["bias"] = rng.normal(size=4 * N)
+  return w
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("layer_norm", [True, False])
+def test_layer_norm_lstm_matches_numpy(mode, layer_norm):
+  rng = np.random.RandomState(6)
+  xs = rng.normal(size=(T, B, D))
+  c0, h0 = rng.normal(size=(B, N)), rng.normal(size=(B, N))
+  w = _ln_weights(layer_norm)
+  prefix = "rnn/layer_norm_basic_lstm_cell/"
+
+  def forward(cell):
+    outputs, state = tf_lstm.static_rnn(
+        cell, [tf.constant(x, tf.float32) for x in xs],
+        initial_state=tf_lstm.LSTMStateTuple(tf.constant(c0, tf.float32),
+                                             tf.constant(h0, tf.float32)))
+    return tf.stack(outputs), state
+
+  out, cell = in_mode(mode, lambda: tf_lstm.LayerNormBasicLSTMCell(N, forget_bias=0.5,
+                                                                    layer_norm=layer_norm),
+                      forward, lambda name, shape: w[name[len(prefix):]].astype(np.float32))
+  want_out, want_c, want_h = np_layer_norm_lstm(xs, c0, h0, w, 0.5, layer_norm)
+  assert np.abs(out[0] - want_out).max() <= TOL
+  assert np.abs(out[1].c - want_c).max() <= TOL and np.abs(out[1].h - want_h).max() <= TOL
+  assert {_strip(v.name): tuple(v.shape) for v in cell.trainable_variables} == {
+      prefix + k: v.shape for k, v in w.items()}
+
+
+def test_layer_norm_lstm_gradients_match_numpy_differences():
+  """Every weight's gradient against central differences of the NumPy equations."""
+  rng = np.random.RandomState(7)
+  xs = rng.normal(size=(T, B, D))
+  c0, h0 = rng.normal(size=(B, N)), rng.normal(size=(B, N))
+  w = _ln_weights(True)
+  w_out = rng.normal(size=(T, B, N))
+  cell = tf_lstm.LayerNormBasicLSTMCell(N, forget_bias=0.5, input_depth=D)
+  named = {_strip(v.name)[len("layer_norm_basic_lstm_cell/"):]: v
+           for v in cell.trainable_variables}
+  for k, v in named.items():
+    v.assign(w[k].astype(np.float32))
+  with tf.GradientTape() as tape:
+    outputs, state = tf_lstm.static_rnn(
+        cell, [tf.constant(x, tf.float32) for x in xs],
+        initial_state=tf_lstm.LSTMStateTuple(tf.constant(c0, tf.float32),
+                                             tf.constant(h0, tf.float32)))
+    loss = tf.reduce_sum(tf.stack(outputs) * w_out) + tf.reduce_sum(state.c ** 2)
+  grads = dict(zip(named, tape.gradient(loss, list(named.values()))))
+
+  def np_loss(weights):
+    out, c, _ = np_layer_norm_lstm(xs, c0, h0, weights, 0.5, True)
+    return float((out * w_out).sum() + (c ** 2).sum())
+
+  eps = 1e-6   # float64 central differences: truncation ~eps^2, rounding ~1e-16/eps
+  for k, g in grads.items():
+    numeric = np.zeros_like(w[k])
+    for idx in np.ndindex(w[k].shape):
+      plus, minus = dict(w), dict(w)
+      plus[k], minus[k] = w[k].copy(), w[k].copy()
+      plus[k][idx] += eps
+      minus[k][idx] -= eps
+      numeric[idx] = (np_loss(plus) - np_loss(minus)) / (2 * eps)
+    # float32 gradients of a float64 function: measured <= 5e-7 scaled, so
+    # the file's TOL holds with room.
+    assert scaled_diff(g, numeric) <= TOL, k
+
+
+def test_layer_norm_lstm_without_norm_is_basic_lstm_and_dropout_follows_keep_prob():
+  rng = np.random.RandomState(8)
+  x = tf.constant(rng.normal(size=(B, D)).astype(np.float32))
+  state = tf_lstm.LSTMStateTuple(*(tf.constant(rng.normal(size=(B, N)).astype(np.float32))
+                                   for _ in range(2)))
+  keep = tf.Variable(1.0)
+  plain = tf_lstm.LayerNormBasicLSTMCell(N, layer_norm=False, input_depth=D)
+  dropped = tf_lstm.LayerNormBasicLSTMCell(N, layer_norm=False, dropout_keep_prob=keep,
+                                           input_depth=D)
+  basic = tf_lstm.BasicLSTMCell(N, input_depth=D)
+  for a, b, c in zip(plain.trainable_variables, dropped.trainable_variables,
+                     basic.trainable_variables):
+    b.assign(a)
+    c.assign(a)
+  assert len(dropped.trainable_variables) == 2          # the keep variable is not a weight
+  want = basic(x, state)[0].numpy()
+  np.testing.assert_array_equal(plain(x, state)[0].numpy(), want)   # the same lstm_step
+  np.testing.assert_array_equal(dropped(x, state)[0].numpy(), want)  # keep 1: exact
+  keep.assign(0.5)
+  assert np.abs(dropped(x, state)[0].numpy() - want).max() > 1e-3
+
+
+# ---------------------------------------------------------------------------
+# DropoutWrapper: when masks are drawn, and how training is switched off.
+
+def _dropped_units(outputs):
+  """[B, T, units] -> per (row, step) the set of units exactly zero."""
+  zeros = np.asarray(outputs) == 0
+  return zeros.reshape(-1, zeros.shape[-1])
+
+
+def test_variational_masks_one_per_run_in_tf_function_and_while_loop():
+  """Inside ``dynamic_rnn``'s ``tf.while_loop``: one mask for all steps and rows
+  (TF1's ``[1, N]`` noise); the next call of the function draws a new one."""
+  units = 64   # two independent masks of 64 units at keep 0.5 agree with chance 2^-64
+  cell = tf_lstm.DropoutWrapper(tf_lstm.BasicRNNCell(units), output_keep_prob=0.5,
+                                variational_recurrent=True, dtype=tf.float32)
+  x = tf.constant(np.random.RandomState(9).normal(size=(B, 6, D)).astype(np.float32))
+  run = tf.function(lambda x: tf_lstm.dynamic_rnn(cell, x, dtype=tf.float32)[0])
+  first, second = _dropped_units(run(x)), _dropped_units(run(x))
+  for zeros in (first, second):
+    assert zeros.any() and (zeros == zeros[0]).all()    # the same units, every row and step
+  assert not np.array_equal(first[0], second[0])        # a new run, a new mask
+
+
+def test_variational_masks_eagerly_last_until_the_next_zero_state():
+  units = 64
+  cell = tf_lstm.DropoutWrapper(tf_lstm.BasicRNNCell(units), input_keep_prob=0.5,
+                                output_keep_prob=0.5, variational_recurrent=True,
+                                input_size=D, dtype=tf.float32)
+  x = tf.constant(np.random.RandomState(10).normal(size=(B, 4, D)).astype(np.float32))
+  first = _dropped_units(tf.stack(tf_lstm.static_rnn(cell, x)[0], 1))
+  second = _dropped_units(tf.stack(tf_lstm.static_rnn(cell, x)[0], 1))
+  assert (first == first[0]).all() and (second == second[0]).all()
+  assert not np.array_equal(first[0], second[0])
+
+
+def test_dropout_fresh_mask_per_step_without_seed():
+  units = 64
+  cell = tf_lstm.DropoutWrapper(tf_lstm.BasicRNNCell(units), output_keep_prob=0.5)
+  x = tf.constant(np.random.RandomState(11).normal(size=(1, 3, D)).astype(np.float32))
+  zeros = _dropped_units(tf.stack(tf_lstm.static_rnn(cell, x)[0], 1))
+  assert zeros.any() and not (zeros == zeros[0]).all()
+
+
+@pytest.mark.parametrize("variational", [False, True])
+def test_keep_prob_variable_switches_training_in_one_traced_function(variational):
+  """Evaluation is the keep probability set to 1, no retrace: outputs equal the bare cell's."""
+  keep = tf.Variable(0.5)
+  inner = tf_lstm.BasicLSTMCell(N)
+  cell = tf_lstm.DropoutWrapper(inner, input_keep_prob=keep, output_keep_prob=keep,
+                                state_keep_prob=keep, variational_recurrent=variational,
+                                input_size=D, dtype=tf.float32)
+  x = tf.constant(np.random.RandomState(12).normal(size=(B, T, D)).astype(np.float32))
+  wrapped = tf.function(lambda: tf.stack(tf_lstm.static_rnn(cell, x)[0]))
+  bare = tf.function(lambda: tf.stack(tf_lstm.static_rnn(inner, x)[0]))
+  training = wrapped().numpy()
+  traces = wrapped.experimental_get_tracing_count()
+  assert (training == 0).any()
+  keep.assign(1.0)
+  np.testing.assert_array_equal(wrapped().numpy(), bare().numpy())   # keep 1 is exact
+  assert wrapped.experimental_get_tracing_count() == traces          # the same graph
+  assert len(cell.trainable_variables) == 2     # kernel and bias; the keep is no weight
+
+
+def test_wrapper_errors():
+  lstm = tf_lstm.BasicLSTMCell(N)
+  with pytest.raises(ValueError, match="output_keep_prob must be in"):
+    tf_lstm.DropoutWrapper(lstm, output_keep_prob=1.5)
+  with pytest.raises(ValueError, match="needs dtype"):
+    tf_lstm.DropoutWrapper(lstm, output_keep_prob=0.5, variational_recurrent=True)
+  with pytest.raises(ValueError, match="needs input_size"):
+    tf_lstm.DropoutWrapper(lstm, input_keep_prob=0.5, variational_recurrent=True,
+                           dtype=tf.float32)
+  with pytest.raises(TypeError, match="must be callable"):
+    tf_lstm.DropoutWrapper(lstm, dropout_state_filter_visitor=3)
+  with pytest.raises(TypeError, match="must be an RNNCell"):
+    tf_lstm.ResidualWrapper("lstm")
+  with pytest.raises(ValueError, match="outputs shaped like the inputs"):
+    tf_lstm.ResidualWrapper(tf_lstm.BasicLSTMCell(N + 1))(
+        tf.zeros([B, N]), tf_lstm.BasicLSTMCell(N + 1).zero_state(B))
+
+
+def test_device_wrapper_places_the_step_and_the_variables():
+  with tf.Graph().as_default():
+    cell = tf_lstm.DeviceWrapper(tf_lstm.BasicLSTMCell(N), "/device:CPU:0")
+    tf_lstm.static_rnn(cell, [tf.zeros([B, D])], dtype=tf.float32)
+    ops = tf.compat.v1.get_default_graph().get_operations()
+    matmuls = [op for op in ops if op.type == "MatMul"]
+    assert matmuls and all("CPU:0" in op.device for op in matmuls)
+    assert all("CPU:0" in v.device for v in cell.trainable_variables)
+
+
+# ---------------------------------------------------------------------------
+# A user's TF1 cell: TF1's RNNCell surface.
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("cell_name", ["ScaledTanhCell", "GatedSumCell"])
+def test_user_cell_under_dynamic_rnn_equals_static_rnn(mode, cell_name):
+  """Built before the loop or (get_variable in call) inside the while body."""
+  x_np = np.random.RandomState(13).normal(size=(B, T, D)).astype(np.float32)
+
+  def forward(cell):
+    x = tf.constant(x_np)
+    with tf.compat.v1.variable_scope("shared", reuse=tf.compat.v1.AUTO_REUSE):
+      dynamic, _ = tf_lstm.dynamic_rnn(cell, x, dtype=tf.float32, scope="rnn")
+      static, _ = tf_lstm.static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32,
+                                     scope="rnn")
+    return dynamic, tf.stack(static, 1)
+
+  build = lambda: getattr(user_cells(tf_lstm), cell_name)(N)
+  (dynamic, static), cell = in_mode(mode, build, forward, random_weights())
+  assert np.abs(dynamic - static).max() <= TOL and np.abs(static).max() > 0.1
+  prefix = "shared/rnn/" + ("scaled_tanh_cell/" if cell_name == "ScaledTanhCell"
+                            else "gated_sum_cell/")
+  assert all(_strip(v.name).startswith(prefix) for v in cell.trainable_variables)
+
+
+def test_user_cell_is_an_rnn_cell_with_tf1_helpers():
+  cell = user_cells(tf_lstm).GatedSumCell(N)
+  assert isinstance(cell, tf_lstm.RNNCell) and isinstance(tf_lstm.GRUCell(2), tf_lstm.RNNCell)
+  assert issubclass(tf_lstm.LSTMBlockCell, tf_lstm.RNNCell)
+  assert not isinstance(object(), tf_lstm.RNNCell)
+  assert cell.name == "gated_sum_cell"
+  state = cell.get_initial_state(inputs=tf.zeros([B, D]))
+  assert isinstance(state, tf_lstm.LSTMStateTuple) and state.c.shape == (B, N)
+  with pytest.raises(ValueError, match="scope= is not supported"):
+    cell(tf.zeros([B, D]), state, scope="other")

@@ -63,9 +63,10 @@ def is_optimizer_slot(name):
 def cell_variables(cell):
   """``[(TF1 name relative to the cell, variable)]`` of a built cell, in creation order.
 
-  The relative name is the variable's own name from the cell's scope on
-  (``basic_lstm_cell/kernel``, ``lstm_cell/projection/kernel``): every
-  registered cell names its variables as TF1 did.
+  The relative name is the variable's own name from the cell's scope on,
+  under the cell's TF1 scope name (``basic_lstm_cell/kernel``,
+  ``lstm_cell/projection/kernel``): every registered cell names its variables
+  as TF1 did.
   """
   out, seen = [], set()
 
@@ -74,8 +75,13 @@ def cell_variables(cell):
       if id(value) not in seen and value.trainable:
         seen.add(id(value))
         name = value.name.split(":")[0]
-        cut = name.find(cell.name + "/")
-        out.append((name[cut:] if cut >= 0 else f"{cell.name}/{name}", value))
+        scope = getattr(cell, "scope_name", None)   # where the cell built its variables
+        if scope and name.startswith(scope + "/"):
+          rel = f"{cell.name}/{name[len(scope) + 1:]}"
+        else:
+          cut = name.find(cell.name + "/")
+          rel = name[cut:] if cut >= 0 else f"{cell.name}/{name}"
+        out.append((rel, value))
     elif isinstance(value, dict):
       for v in value.values():
         walk(v)

@@ -2,7 +2,7 @@
 
 Each module has ``define_flags(flag_values)``, ``main(argv)`` and ``run()``
 (``run_command(__doc__, define_flags, main)``).  The console scripts and
-``bin/<name>`` call ``commands.<name>()``, which runs ``start()`` before the
+``bin/<name>`` call ``launch.<name>()``, which runs ``start()`` before the
 command's module (and with it TensorFlow) is imported.
 Only these modules talk in ``--flags``; the application below them takes
 plain values.
@@ -22,7 +22,6 @@ A value the user sets wins: ``TF_ENABLE_ONEDNN_OPTS=0`` gets Eigen's kernels,
 any ``TF_CPP_MIN_LOG_LEVEL`` (e.g. 0) shows TensorFlow's messages as they are.
 """
 
-import importlib
 import os
 import re
 import sys
@@ -84,34 +83,3 @@ def run_command(doc, define_flags, main):
       logging.set_verbosity(logging.WARNING)
     return main(argv)
   app.run(quiet_main)
-
-
-def _launch(name):
-  """Runs command ``name``: ``start()`` first, then the module (which loads TensorFlow)."""
-  start()
-  importlib.import_module(f"tf_lstm.app.commands.{name}").run()
-
-
-# Console-script entry points (setup.cfg) and what bin/<name> calls.
-def train():
-  _launch("train")
-
-
-def export():
-  _launch("export")
-
-
-def import_tf1():
-  _launch("import_tf1")
-
-
-def predict():
-  _launch("predict")
-
-
-def sample():
-  _launch("sample")
-
-
-def sweep():
-  _launch("sweep")

@@ -124,7 +124,7 @@ def test_offline_tfds_failure_mentions_data_dir(monkeypatch):
   def fail(*args, **kwargs):
     raise ConnectionError("no network")
   monkeypatch.setattr(tfds, "load", fail)
-  with pytest.raises(DataError, match="pass --data_dir=DIR"):
+  with pytest.raises(DataError, match="data_dir=DIR"):
     images.load("mnist", None)
 
 

@@ -1,5 +1,5 @@
 """TF1 checkpoint import: name matching and errors (in-process), and bin/import_tf1
-end to end on a checkpoint trained by legacy/mnist_static_rnn.py."""
+end to end on a checkpoint trained by legacy/mnist_multilayer_lstm.py."""
 
 import json
 import os
@@ -140,7 +140,7 @@ def assert_wrong_num_units_lists_everything(prefix, arrays, model, wrong_shape, 
     if not tf1_import.is_optimizer_slot(name):
       shape = ", ".join(str(d) for d in arrays[name].shape)
       assert f"  {name} [{shape}]\n" in msg, name
-  assert "Adam" not in msg and "check --cell/--num_layers/--num_units" in msg
+  assert "Adam" not in msg and "check the cell, num_layers and num_units" in msg
   for v, b in zip(model.trainable_variables, before):   # nothing assigned
     np.testing.assert_array_equal(v.numpy(), b)
 
@@ -298,12 +298,12 @@ UNITS = 32
 
 @pytest.fixture(scope="module")
 def legacy_trained(tmp_path_factory):
-  """legacy/mnist_static_rnn.py trained 30 steps (Adam 0.01): checkpoint dir, test logits."""
+  """legacy/mnist_multilayer_lstm.py, one BasicLSTMCell, trained 30 steps (Adam 0.01):
+  checkpoint dir, test logits."""
   base = tmp_path_factory.mktemp("legacy_trained")
-  harness.run_legacy("mnist_static_rnn.py", [
-      f"--num_units={UNITS}", "--train_steps=30", "--learning_rate=0.01",
-      f"--checkpoint_dir={base / 'ckpt'}",
-      f"--test_logits_out={base / 'logits.npy'}"])
+  harness.run_legacy("mnist_multilayer_lstm.py", [
+      "--num_layers=1", f"--num_units={UNITS}", "--train_steps=30", "--learning_rate=0.01"],
+      [f"--checkpoint_dir={base / 'ckpt'}", f"--test_logits_out={base / 'logits.npy'}"])
   return str(base / "ckpt"), np.load(base / "logits.npy")
 
 

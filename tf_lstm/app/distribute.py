@@ -41,9 +41,9 @@ def parse_tf_config(text):
   """
   if not text:
     raise DistributeError(
-        "--strategy=multi_worker needs the TF_CONFIG environment variable, e.g. "
+        "the multi_worker strategy needs the TF_CONFIG environment variable, e.g. "
         'TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-        '"task": {"type": "worker", "index": 0}}\' (use --strategy=mirrored on one machine)')
+        '"task": {"type": "worker", "index": 0}}\' (use the mirrored strategy on one machine)')
   try:
     cfg = json.loads(text)
   except ValueError as e:
@@ -104,9 +104,9 @@ def make_strategy(name="default", num_cpu_devices=0, tpu=""):
   if num_cpu_devices < 0:
     raise DistributeError(f"num_cpu_devices must be >= 0, got {num_cpu_devices}")
   if num_cpu_devices and name != "mirrored":
-    raise DistributeError(f"--num_cpu_devices is only for --strategy=mirrored, not {name!r}")
+    raise DistributeError(f"num_cpu_devices is only for the mirrored strategy, not {name!r}")
   if tpu and name != "tpu":
-    raise DistributeError(f"--tpu is only for --strategy=tpu, not {name!r}")
+    raise DistributeError(f"a TPU address is only for the tpu strategy, not {name!r}")
 
   if name == "default":
     return tf.distribute.get_strategy()
@@ -115,7 +115,7 @@ def make_strategy(name="default", num_cpu_devices=0, tpu=""):
       gpus = tf.config.list_physical_devices("GPU")
       if gpus:
         raise DistributeError(
-            f"--num_cpu_devices is for testing on machines without GPUs; this one has "
+            f"num_cpu_devices is for testing on machines without GPUs; this one has "
             f"{len(gpus)} GPU(s): drop the flag to mirror over them")
       _configure_cpu_devices(num_cpu_devices)
       return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(num_cpu_devices)])
@@ -130,7 +130,7 @@ def make_strategy(name="default", num_cpu_devices=0, tpu=""):
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
   except (ValueError, RuntimeError, tf.errors.OpError) as e:
-    raise DistributeError(f"no TPU found (--tpu={tpu!r}): {e}") from e
+    raise DistributeError(f"no TPU found (address {tpu!r}): {e}") from e
   return tf.distribute.TPUStrategy(resolver)
 
 
@@ -153,7 +153,7 @@ def check_global_batch(batch_size, strategy):
   n = strategy.num_replicas_in_sync
   if batch_size % n:
     raise DistributeError(
-        f"--batch_size is the global batch and must be divisible by the {n} replicas; "
+        f"batch_size is the global batch and must be divisible by the {n} replicas; "
         f"{batch_size} is not (try {max(n, batch_size // n * n)})")
   return batch_size // n
 

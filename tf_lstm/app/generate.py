@@ -11,8 +11,8 @@ def load_trained(model_dir):
   """``(model, words, step)`` from ``model_dir``'s config, vocab.txt and newest checkpoint."""
   config = from_checkpoint.read_run_config(model_dir)
   if config.model.task != "ptb":
-    raise ValueError(f"{model_dir} holds a --task={config.model.task} run; sampling needs "
-                     "a --task=ptb language model")
+    raise ValueError(f"{model_dir} holds a {config.model.task} run; sampling needs "
+                     "a ptb language model")
   _, task, model, step = from_checkpoint.restore_latest_model(model_dir, config)
   return model, task.words, step
 

@@ -184,7 +184,7 @@ def _report(prefix, problems, port_vars, shapes):
   lines += [f"  {_describe_default(pv)}" for pv in port_vars]
   lines.append("the checkpoint holds (optimizer slots omitted):")
   lines += [f"  {n} {_fmt(s)}" for n, s in sorted(shapes.items()) if not is_optimizer_slot(n)]
-  lines.append("check --cell/--num_layers/--num_units, or name variables with "
+  lines.append("check the cell, num_layers and num_units, or name variables with "
                "var_map (port name=TF1 name)")
   return "\n".join(lines)
 

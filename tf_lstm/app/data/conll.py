@@ -64,7 +64,7 @@ def load(data_dir=None, eval_split="test"):
       train, test = _tfds_split("train"), _tfds_split(
           "validation" if eval_split == "dev" else eval_split)
     except Exception as e:  # pylint: disable=broad-except
-      raise DataError(f"tfds conll2003 is not available ({e}); pass --data_dir with "
+      raise DataError(f"tfds conll2003 is not available ({e}); give a data_dir with "
                       "train.txt and test.txt") from e
   return ConllData(train, test, train)
 

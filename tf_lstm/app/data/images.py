@@ -1,4 +1,4 @@
-"""MNIST-style 28x28 digit data sets: from IDX files (``--data_dir``) or tfds."""
+"""MNIST-style 28x28 digit data sets: from IDX files (a data directory) or tfds."""
 
 import collections
 
@@ -42,7 +42,7 @@ def load_idx(data_dir):
 
 
 def load_tfds(name):
-  """``tfds.load(name)`` as numpy; an offline failure explains ``--data_dir``."""
+  """``tfds.load(name)`` as numpy; an offline failure explains the data directory."""
   import tensorflow_datasets as tfds  # Imported lazily: slow, and only for online use.
   try:
     splits = tfds.as_numpy(tfds.load(name, split=["train", "test"], batch_size=-1,
@@ -50,7 +50,7 @@ def load_tfds(name):
   except Exception as e:  # tfds raises many types when offline: name them all here.
     raise idx.DataError(
         f"could not load {name!r} with tensorflow_datasets ({type(e).__name__}: "
-        f"{str(e)[:300]}). If this machine is offline, pass --data_dir=DIR with the four "
+        f"{str(e)[:300]}). If this machine is offline, give a data directory (data_dir=DIR) with the four "
         "IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
         "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])") from e
   (train_x, train_y), (test_x, test_y) = splits

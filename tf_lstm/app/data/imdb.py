@@ -104,7 +104,7 @@ def load(data_dir=None):
     splits = tfds.load("imdb_reviews", split=["train", "test"], as_supervised=True)
   except Exception as e:  # pylint: disable=broad-except
     raise DataError(f"tfds imdb_reviews is not available ({e}); "
-                    "pass --data_dir with an aclImdb folder or tarball") from e
+                    "give a data_dir: an aclImdb folder or tarball") from e
   out = []
   for ds in splits:
     rows = list(tfds.as_numpy(ds))

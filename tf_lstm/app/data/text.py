@@ -82,22 +82,6 @@ def load_vocab(path):
   return lines
 
 
-def vocab_in(model_dir, texts, vocab_size):
-  """The vocabulary saved in ``model_dir``, or one built from ``texts`` and saved.
-
-  Built once per run: a resumed run reads the saved file, so ids never shift.
-  """
-  path = os.path.join(model_dir, VOCAB_FILE)
-  if os.path.exists(path):
-    words = load_vocab(path)
-    if len(words) > vocab_size:
-      raise DataError(f"{path} has {len(words)} words, more than --vocab_size={vocab_size}")
-    return words
-  words = build_vocab(texts, vocab_size)
-  save_vocab(path, words)
-  return words
-
-
 def lookup_table(words, oov_id=OOV_ID, first_id=NUM_RESERVED):
   """A ``StaticHashTable`` word -> id (``first_id + rank``; unknown -> ``oov_id``)."""
   keys = tf.constant(list(words), tf.string)

@@ -33,7 +33,7 @@ def export_latest(model_dir, export_base, version=None, tflite=False, jit_compil
     if os.path.exists(target):
       raise saved_model.ExportError(
           f"{target} already exists; exports are never overwritten "
-          "(omit --version to use the next free one)")
+          "(leave the version out to use the next free one)")
   config = read_run_config(model_dir)
   if jit_compile and not tasks.get(config.model.task).jit_serving:
     raise saved_model.ExportError(f"an XLA (jit_compile) export is for image tasks, "
@@ -65,7 +65,7 @@ def restore_latest_model(model_dir, config=None):
   if not manager.latest_checkpoint:
     raise saved_model.ExportError(
         f"{model_dir} has no checkpoint under {checkpoints.CHECKPOINT_SUBDIR}/; "
-        "train first (bin/train --model_dir=...)")
+        "train a run there first")
   checkpoints.restore_latest(ckpt, manager)
   return config, task, model, int(optimizer.iterations.numpy())
 
@@ -77,4 +77,4 @@ def read_run_config(model_dir):
   except (checkpoints.ResumeError, ValueError, TypeError, KeyError) as e:
     raise saved_model.ExportError(
         f"cannot read the run's configuration in {model_dir} ({e}); expected the "
-        f"--model_dir of a bin/train run") from e
+        f"model directory of a training run") from e

@@ -76,7 +76,7 @@ def export(serving_module, export_base, version=None, tflite=False):
   final = os.path.join(export_base, str(version))
   if os.path.exists(final):
     raise ExportError(f"{final} already exists; exports are never overwritten "
-                      "(omit --version to use the next free one)")
+                      "(leave the version out to use the next free one)")
   os.makedirs(export_base, exist_ok=True)
   tmp = tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=export_base)
   try:

@@ -1,4 +1,4 @@
-"""Checkpoints and the run's ``config.json`` in ``--model_dir``."""
+"""Checkpoints and the run's ``config.json`` in its model directory."""
 
 import json
 import os
@@ -43,7 +43,7 @@ def check_or_write_config(model_dir, train_config, write=True):
       listed = ", ".join(f"{k}: {a!r} in the checkpoint vs {b!r} now"
                          for k, (a, b) in diffs.items())
       raise ResumeError(f"{model_dir} holds a run with another configuration ({listed}); "
-                        "use the same flags to resume or another --model_dir")
+                        "use the same settings to resume, or another model directory")
   elif os.path.isdir(os.path.join(model_dir, CHECKPOINT_SUBDIR)):
     raise ResumeError(f"{model_dir} has checkpoints but no {CONFIG_FILE}; "
                       "use another model directory")

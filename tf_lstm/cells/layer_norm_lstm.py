@@ -4,7 +4,7 @@ import tensorflow as tf
 
 from tf_lstm.cells import base
 from tf_lstm.cells.basic_lstm import LSTMStateTuple, lstm_step
-from tf_lstm.cells.wrappers import KeepProb
+from tf_lstm.cells.keep_prob import KEEP_VARIABLES, KeepProb
 
 # contrib.layers.layer_norm's epsilon for float32 (1e-3 for float16).
 _EPSILON = 1e-12
@@ -46,6 +46,8 @@ class LayerNormBasicLSTMCell(base.RNNCell):
   variable scope's business (tf_lstm/cells/base.py).
   """
 
+  _TF_MODULE_IGNORED_PROPERTIES = base.RNNCell._TF_MODULE_IGNORED_PROPERTIES | {KEEP_VARIABLES}
+
   def __init__(self, num_units, forget_bias=1.0, input_size=None, activation=tf.tanh,
                layer_norm=True, norm_gain=1.0, norm_shift=0.0, dropout_keep_prob=1.0,
                dropout_prob_seed=None, reuse=None, name="layer_norm_basic_lstm_cell",
@@ -60,6 +62,7 @@ class LayerNormBasicLSTMCell(base.RNNCell):
     self._norm_gain = float(norm_gain)
     self._norm_shift = float(norm_shift)
     self._keep_prob = KeepProb("dropout_keep_prob", dropout_keep_prob)
+    setattr(self, KEEP_VARIABLES, KeepProb.keep_variables(self._keep_prob))
     self._seed = dropout_prob_seed
     super().__init__(input_depth=input_depth, name=name)
 

@@ -6,13 +6,11 @@ variables or scope of its own: ``DropoutWrapper(BasicLSTMCell(n))`` under
 """
 
 import hashlib
-import numbers
-
-import numpy as np
 import tensorflow as tf
 
 from tf_lstm.cells import base
 from tf_lstm.cells.basic_lstm import LSTMStateTuple
+from tf_lstm.cells.keep_prob import KEEP_VARIABLES, KeepProb
 
 
 class _Wrapper(base.RNNCell):
@@ -151,6 +149,8 @@ class DropoutWrapper(_Wrapper):
   non-variational wrapper then draws the same mask at every step of a graph.
   """
 
+  _TF_MODULE_IGNORED_PROPERTIES = _Wrapper._TF_MODULE_IGNORED_PROPERTIES | {KEEP_VARIABLES}
+
   def __init__(self, cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
                variational_recurrent=False, input_size=None, dtype=None, seed=None,
                dropout_state_filter_visitor=None, name="dropout_wrapper"):
@@ -162,6 +162,8 @@ class DropoutWrapper(_Wrapper):
     self._input_keep_prob = KeepProb("input_keep_prob", input_keep_prob)
     self._output_keep_prob = KeepProb("output_keep_prob", output_keep_prob)
     self._state_keep_prob = KeepProb("state_keep_prob", state_keep_prob)
+    setattr(self, KEEP_VARIABLES, KeepProb.keep_variables(
+        self._input_keep_prob, self._output_keep_prob, self._state_keep_prob))
     self._variational = bool(variational_recurrent)
     self._input_size = input_size
     self._dtype = None if dtype is None else tf.as_dtype(dtype)
@@ -254,31 +256,6 @@ class DropoutWrapper(_Wrapper):
       output = self._dropout(output, "output", self._output_keep_prob.value,
                              _all_true(output), noise[2])
     return output, new_state
-
-
-class KeepProb:
-  """A keep probability: a float, or a tensor / placeholder / ``tf.Variable`` read at each call.
-
-  A plain object, so a ``tf.Variable`` held here is not one of the cell's
-  variables (an optimizer must not train it, a checkpoint need not hold it).
-  A value known now is checked to be in ``[0, 1]``.
-  """
-
-  def __init__(self, label, value):
-    if not isinstance(value, (tf.Variable, numbers.Real)):
-      tensor = tf.convert_to_tensor(value)
-      static = tf.get_static_value(tensor)
-      value = tensor if static is None else static   # None: a placeholder, an argument
-    if isinstance(value, (numbers.Real, np.ndarray, np.generic)):
-      value = float(value)
-      if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{label} must be in [0, 1], got {value}")
-    self.value = value
-
-  @property
-  def applies(self):
-    """False only for a fixed 1.0: no dropout op at all."""
-    return not isinstance(self.value, float) or self.value < 1.0
 
 
 def _run_graph():

@@ -161,3 +161,26 @@ def test_using_the_library_adds_nothing_to_what_tensorflow_loads():
   added = everything - with_tf
   assert "tf_lstm.cells.registry" in added
   assert {name.split(".")[0] for name in added} == {"tf_lstm"}, sorted(added)
+
+
+_START = """
+import os
+from tf_lstm.app import commands
+commands.start()
+import tensorflow as tf
+print(float(tf.reduce_sum(tf.ones([2]))), os.environ["TF_CPP_MIN_LOG_LEVEL"],
+      os.environ["TF_ENABLE_ONEDNN_OPTS"])
+"""
+
+
+def test_commands_hide_tensorflow_start_up_noise_unless_asked():
+  env = {k: v for k, v in os.environ.items()
+         if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+  quiet = subprocess.run([sys.executable, "-c", _START], cwd=ROOT, env=env, timeout=300,
+                         capture_output=True, text=True, check=True)
+  assert quiet.stdout.split() == ["2.0", "2", "1"]
+  assert quiet.stderr.strip() == "", quiet.stderr   # no banner, no CUDA probe, no notes
+  asked = subprocess.run([sys.executable, "-c", _START], cwd=ROOT, timeout=300,
+                         env=dict(env, TF_CPP_MIN_LOG_LEVEL="0", TF_ENABLE_ONEDNN_OPTS="0"),
+                         capture_output=True, text=True, check=True)
+  assert asked.stdout.split() == ["2.0", "0", "0"]   # the user's values win

@@ -171,7 +171,7 @@ def test_bad_input_fails_before_writing(tmp_path, ptb_run):
   proc = run_bin("train", "--task=ptb", f"--data_dir={data}", f"--model_dir={model_dir}",
                  "--strategy=mirrored", "--num_cpu_devices=2", "--batch_size=4")
   assert proc.returncode == 1
-  assert "--task=ptb trains on one replica only" in proc.stderr
-  assert "has 2 replicas; use --strategy=default" in proc.stderr
+  assert "task ptb trains on one replica only" in proc.stderr
+  assert "has 2 replicas; use the default strategy" in proc.stderr
   assert "Traceback" not in proc.stderr
   assert not model_dir.exists() or not os.listdir(model_dir)

@@ -1,6 +1,7 @@
 """loop.make_train_step: the loss, counts and update of one step, checked by hand."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.tolerances import near_ties
@@ -61,3 +62,20 @@ def test_task_loss_terms_are_used():
                               loss_terms=doubled)
   # Two traced graphs (Grappler may fold the x2 elsewhere): a few float32 ulp.
   np.testing.assert_allclose(float(step(x, y)[0]), 2.0 * plain, rtol=1e-6)
+
+
+def test_progress_line_gives_window_means_rate_and_time_left(monkeypatch):
+  clock = iter([100.0, 104.0])   # the window starts at 100 s; the line is made at 104 s
+  monkeypatch.setattr(loop.time, "time", lambda: next(clock))
+  progress = loop.Progress(total_steps=1000)
+  for loss, correct in ((2.0, 3.0), (1.0, 5.0)):
+    progress.add(loss, correct, 10.0)
+  text, scalars = progress.line(step=200, steps_per_epoch=100)
+  # 2 steps in 4 s: 0.5 steps/s, 800 steps left: 1600 s.
+  assert text == "step 200/1000 epoch 2.0 loss 1.5000 accuracy 0.4000 0.5 steps/s ETA 26m40s"
+  assert scalars == {"loss": 1.5, "accuracy": 0.4, "steps_per_second": 0.5}
+
+
+@pytest.mark.parametrize("seconds, text", [(9.4, "9s"), (75, "1m15s"), (3725, "1h02m")])
+def test_format_duration(seconds, text):
+  assert loop.format_duration(seconds) == text

@@ -42,11 +42,15 @@ def run(cmd, env=None):
 
 
 def legacy(data_dir, work_dir, seed):
-  out, secs = run([sys.executable, "legacy/mnist_static_rnn.py", f"--data_dir={data_dir}",
-                   f"--num_units={UNITS}", f"--learning_rate={LR}", f"--train_steps={STEPS}",
-                   f"--seed={seed}", f"--dump_dir={os.path.join(work_dir, 'dump')}",
-                   "--parity_steps=1"], env={"TF_USE_LEGACY_KERAS": "1"})
-  acc = float(re.search(r"Testing Accuracy \(all 10000\): ([\d.]+)", out).group(1))
+  # Seed 003's program as written (its UNITS, LR, BATCH and STEPS), run by the parity
+  # runner: seeded, its starting weights dumped, its test logits written at the end.
+  out, secs = run([sys.executable, "legacy/_run_with_parity.py", f"--seed={seed}",
+                   f"--dump_dir={os.path.join(work_dir, 'dump')}", "--parity_steps=1",
+                   f"--train_steps={STEPS}",
+                   f"--test_logits_out={os.path.join(work_dir, 'legacy_logits.npy')}",
+                   "legacy/mnist_static_rnn.py", f"--data_dir={data_dir}"],
+                  env={"TF_USE_LEGACY_KERAS": "1"})
+  acc = float(re.search(r"test accuracy \(all 10000 test digits\): ([\d.]+)", out).group(1))
   return acc, secs, os.path.join(work_dir, "dump", "init_ckpt", "model.ckpt")
 
 

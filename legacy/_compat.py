@@ -1,35 +1,53 @@
-"""Shared shims that let the TF1-era programs in legacy/ run on TF 2.x.
+"""Makes legacy/'s TF1-era programs importable on TensorFlow 2 (no original's code).
 
-Importing this module (which every legacy script does BEFORE importing
-tensorflow) does two things:
+Importing this module -- before tensorflow, as the first import of every
+legacy program -- does three things and nothing else:
 
-1. Routes ``tf.keras`` / ``tf.compat.v1.nn.rnn_cell`` to the ``tf_keras``
-   package (Keras 2) by setting ``TF_USE_LEGACY_KERAS=1``.  Under Keras 3,
-   ``tf.compat.v1.nn.rnn_cell.BasicLSTMCell`` & co. raise "not available with
-   Keras 3".  TensorFlow reads the variable lazily (on first use of tf.keras /
-   rnn_cell), so it must be set before that happens; setting it before
-   ``import tensorflow`` is the safe place.
-2. Provides ``input_data.read_data_sets`` as a local replacement of the removed
-   ``tensorflow.examples.tutorials.mnist.input_data`` (reads MNIST IDX files,
-   gzip-compressed or plain, from a local directory; never downloads).
+1. Sets ``TF_USE_LEGACY_KERAS=1`` (unless set) and checks that ``tf_keras`` is
+   installed: with Keras 3, ``tf.compat.v1.nn.rnn_cell.BasicLSTMCell`` & co.
+   raise "not available with Keras 3".  TensorFlow reads the variable when
+   tf.keras is first touched, so it must be set before tensorflow is imported.
+2. Installs stand-ins for the two TF1 modules that TF 2 removed, so that the
+   originals' import lines run unchanged:
 
-Legacy scripts use it as ``from _compat import input_data`` (legacy/ is on
-sys.path when a script is run as ``python legacy/<script>.py``).
+     tensorflow.contrib.rnn                          legacy/_contrib_rnn.py
+     tensorflow.examples.tutorials.mnist.input_data  legacy/_input_data.py
+
+   (``tensorflow.contrib`` and the ``examples`` packages above them are empty
+   packages).  An import finder placed first on ``sys.meta_path`` serves these
+   names only; every other name resolves as usual.
+3. Offers ``data_dir_flag()``: the ``--data_dir`` flag (or ``MNIST_DATA_DIR``)
+   that replaces a hard-coded data path.
 """
 
 from __future__ import absolute_import, division, print_function
 
-import gzip
+import argparse
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 _LEGACY_KERAS_MESSAGE = (
     "legacy/ needs the tf-keras package: pip install tf-keras==2.21.0 "
     "(use the tf-keras version matching your TensorFlow version). "
     "The TF1 RNN cells (tf.compat.v1.nn.rnn_cell.*) are not available with "
-    "Keras 3; legacy/ scripts run them through tf_keras with "
+    "Keras 3; legacy/ programs run them through tf_keras with "
     "TF_USE_LEGACY_KERAS=1.")
+
+# TF1 module name -> file that stands in for it (None: an empty package).
+SHIMS = {
+    "tensorflow.contrib": None,
+    "tensorflow.contrib.rnn": os.path.join(_HERE, "_contrib_rnn.py"),
+    "tensorflow.examples": None,
+    "tensorflow.examples.tutorials": None,
+    "tensorflow.examples.tutorials.mnist": None,
+    "tensorflow.examples.tutorials.mnist.input_data":
+        os.path.join(_HERE, "_input_data.py"),
+}
 
 
 def require_legacy_keras():
@@ -38,6 +56,8 @@ def require_legacy_keras():
   Exits the process with a clear message when tf_keras is not importable or
   when the environment explicitly disables legacy Keras.
   """
+  if os.environ.get("LEGACY_RNN") == "tf_lstm":
+    return  # a copy whose rnn import reads `import tf_lstm as rnn` (tests/test_tf1_programs.py)
   os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
   if os.environ["TF_USE_LEGACY_KERAS"] not in ("1", "true", "True"):
     sys.exit("legacy/ needs TF_USE_LEGACY_KERAS=1 (found TF_USE_LEGACY_KERAS=%r"
@@ -52,219 +72,47 @@ def require_legacy_keras():
           "fail. Import _compat before tensorflow.", file=sys.stderr)
 
 
+class _EmptyPackage(importlib.abc.Loader):
+
+  def create_module(self, spec):
+    return None  # the default module object
+
+  def exec_module(self, module):
+    pass
+
+
+class _ShimFinder(importlib.abc.MetaPathFinder):
+  """Finds the names in SHIMS (and only those)."""
+
+  def find_spec(self, fullname, path=None, target=None):
+    if fullname not in SHIMS:
+      return None
+    source = SHIMS[fullname]
+    if source is None:
+      return importlib.machinery.ModuleSpec(fullname, _EmptyPackage(),
+                                            is_package=True)
+    return importlib.util.spec_from_file_location(fullname, source)
+
+
+def install_shims():
+  if not any(isinstance(f, _ShimFinder) for f in sys.meta_path):
+    sys.meta_path.insert(0, _ShimFinder())
+
+
+def data_dir_flag(default="/tmp/data/", argv=None):
+  """The data directory: ``--data_dir=DIR``, else $MNIST_DATA_DIR, else default.
+
+  For the originals, whose only flag this is: any other argument is an error.
+  """
+  parser = argparse.ArgumentParser(
+      description="A legacy/ program; its one flag replaces its hard-coded "
+      "data path.")
+  parser.add_argument("--data_dir",
+                      default=os.environ.get("MNIST_DATA_DIR", default),
+                      help="directory with the MNIST IDX files (.gz or plain; "
+                      "default: $MNIST_DATA_DIR, else %s)" % default)
+  return parser.parse_args(sys.argv[1:] if argv is None else argv).data_dir
+
+
 require_legacy_keras()
-
-import numpy as np  # pylint: disable=g-import-not-at-top
-
-
-# --------------------------------------------------------------------------
-# MNIST IDX reader (replacement of tensorflow.examples.tutorials.mnist).
-# --------------------------------------------------------------------------
-
-_IMAGES_MAGIC = 2051
-_LABELS_MAGIC = 2049
-
-TRAIN_IMAGES = "train-images-idx3-ubyte"
-TRAIN_LABELS = "train-labels-idx1-ubyte"
-TEST_IMAGES = "t10k-images-idx3-ubyte"
-TEST_LABELS = "t10k-labels-idx1-ubyte"
-
-
-class MnistDataError(IOError):
-  """Missing or malformed MNIST IDX file."""
-
-
-def _find_file(data_dir, base):
-  """Returns the path of `base` or `base.gz` in data_dir."""
-  for name in (base + ".gz", base):
-    path = os.path.join(data_dir, name)
-    if os.path.isfile(path):
-      return path
-  raise MnistDataError(
-      "MNIST file not found: %s (or %s.gz). --data_dir must contain the four "
-      "MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-      "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; .gz or plain)."
-      % (os.path.join(data_dir, base), os.path.join(data_dir, base)))
-
-
-def _read_bytes(path):
-  with open(path, "rb") as f:
-    head = f.read(2)
-  try:
-    if head == b"\x1f\x8b":
-      with gzip.open(path, "rb") as f:
-        return f.read()
-    with open(path, "rb") as f:
-      return f.read()
-  except (OSError, EOFError) as e:
-    raise MnistDataError("cannot read MNIST file %s: %s" % (path, e))
-
-
-def _u32(buf, offset, path):
-  if len(buf) < offset + 4:
-    raise MnistDataError("MNIST file %s is truncated (header)" % path)
-  return int(np.frombuffer(buf, dtype=">u4", count=1, offset=offset)[0])
-
-
-def extract_images(path):
-  """Reads an IDX3 image file into a uint8 array [N, rows, cols, 1]."""
-  buf = _read_bytes(path)
-  magic = _u32(buf, 0, path)
-  if magic != _IMAGES_MAGIC:
-    raise MnistDataError("invalid magic number %d in MNIST image file %s "
-                         "(expected %d)" % (magic, path, _IMAGES_MAGIC))
-  n, rows, cols = (_u32(buf, 4, path), _u32(buf, 8, path), _u32(buf, 12, path))
-  if len(buf) != 16 + n * rows * cols:
-    raise MnistDataError("MNIST image file %s has %d bytes, expected %d for "
-                         "%d images of %dx%d" % (path, len(buf),
-                                                 16 + n * rows * cols, n, rows,
-                                                 cols))
-  data = np.frombuffer(buf, dtype=np.uint8, offset=16)
-  return data.reshape(n, rows, cols, 1)
-
-
-def extract_labels(path, one_hot=False, num_classes=10):
-  """Reads an IDX1 label file into uint8 [N] (or float one-hot [N, C])."""
-  buf = _read_bytes(path)
-  magic = _u32(buf, 0, path)
-  if magic != _LABELS_MAGIC:
-    raise MnistDataError("invalid magic number %d in MNIST label file %s "
-                         "(expected %d)" % (magic, path, _LABELS_MAGIC))
-  n = _u32(buf, 4, path)
-  if len(buf) != 8 + n:
-    raise MnistDataError("MNIST label file %s has %d bytes, expected %d for "
-                         "%d labels" % (path, len(buf), 8 + n, n))
-  labels = np.frombuffer(buf, dtype=np.uint8, offset=8).copy()
-  if one_hot:
-    return dense_to_one_hot(labels, num_classes)
-  return labels
-
-
-def dense_to_one_hot(labels_dense, num_classes=10):
-  labels_dense = np.asarray(labels_dense).ravel()
-  out = np.zeros((labels_dense.shape[0], num_classes), dtype=np.float32)
-  out[np.arange(labels_dense.shape[0]), labels_dense.astype(np.int64)] = 1.0
-  return out
-
-
-class DataSet(object):
-  """Same behaviour as TF1's mnist DataSet (dtype float32, reshape=True).
-
-  images: float32 [N, 784] scaled to [0, 1]; labels: one-hot float32 [N, 10]
-  (or uint8 [N] when one_hot=False).  next_batch() shuffles the whole set at
-  the start of the first epoch and again at every epoch boundary, where a
-  batch straddling the boundary is the rest of the old epoch plus the start
-  of the new one.  Shuffling uses numpy's global RNG (seed it with
-  np.random.seed) unless a `seed` is given.
-  """
-
-  def __init__(self, images, labels, seed=None):
-    if images.shape[0] != labels.shape[0]:
-      raise ValueError("images.shape: %s labels.shape: %s"
-                       % (images.shape, labels.shape))
-    self._num_examples = images.shape[0]
-    images = images.reshape(images.shape[0], int(np.prod(images.shape[1:])))
-    self._images = images.astype(np.float32) * np.float32(1.0 / 255.0)
-    self._labels = labels
-    self._epochs_completed = 0
-    self._index_in_epoch = 0
-    self._rng = np.random if seed is None else np.random.RandomState(seed)
-
-  @property
-  def images(self):
-    return self._images
-
-  @property
-  def labels(self):
-    return self._labels
-
-  @property
-  def num_examples(self):
-    return self._num_examples
-
-  @property
-  def epochs_completed(self):
-    return self._epochs_completed
-
-  def _shuffle(self):
-    perm = np.arange(self._num_examples)
-    self._rng.shuffle(perm)
-    self._images = self._images[perm]
-    self._labels = self._labels[perm]
-
-  def next_batch(self, batch_size, shuffle=True):
-    """Returns the next `batch_size` (images, labels) pair."""
-    if batch_size > self._num_examples:
-      raise ValueError("batch_size %d > num_examples %d"
-                       % (batch_size, self._num_examples))
-    start = self._index_in_epoch
-    if self._epochs_completed == 0 and start == 0 and shuffle:
-      self._shuffle()
-    if start + batch_size > self._num_examples:
-      # Finish this epoch, reshuffle, take the remainder from the next one.
-      self._epochs_completed += 1
-      rest_images = self._images[start:]
-      rest_labels = self._labels[start:]
-      if shuffle:
-        self._shuffle()
-      end = batch_size - rest_images.shape[0]
-      self._index_in_epoch = end
-      return (np.concatenate((rest_images, self._images[:end]), axis=0),
-              np.concatenate((rest_labels, self._labels[:end]), axis=0))
-    self._index_in_epoch = start + batch_size
-    return (self._images[start:self._index_in_epoch],
-            self._labels[start:self._index_in_epoch])
-
-
-class Datasets(object):
-
-  def __init__(self, train, validation, test):
-    self.train = train
-    self.validation = validation
-    self.test = test
-
-
-def read_data_sets(data_dir, one_hot=False, validation_size=0, seed=None):
-  """Local replacement of input_data.read_data_sets (no download).
-
-  Differences from TF1: never downloads (raises MnistDataError naming the
-  missing file instead) and validation_size defaults to 0 instead of 5000
-  (the validation split is taken from the start of the training file, as in
-  TF1).
-  """
-  if not data_dir or not os.path.isdir(data_dir):
-    raise MnistDataError("MNIST data directory not found: %r" % (data_dir,))
-  train_images = extract_images(_find_file(data_dir, TRAIN_IMAGES))
-  train_labels = extract_labels(_find_file(data_dir, TRAIN_LABELS), one_hot)
-  test_images = extract_images(_find_file(data_dir, TEST_IMAGES))
-  test_labels = extract_labels(_find_file(data_dir, TEST_LABELS), one_hot)
-  if train_images.shape[0] != train_labels.shape[0]:
-    raise MnistDataError("%d training images but %d training labels in %s"
-                         % (train_images.shape[0], train_labels.shape[0],
-                            data_dir))
-  if test_images.shape[0] != test_labels.shape[0]:
-    raise MnistDataError("%d test images but %d test labels in %s"
-                         % (test_images.shape[0], test_labels.shape[0],
-                            data_dir))
-  if not 0 <= validation_size < train_images.shape[0]:
-    raise ValueError("validation_size should be in [0, %d), got %d"
-                     % (train_images.shape[0], validation_size))
-  validation = DataSet(train_images[:validation_size],
-                       train_labels[:validation_size], seed=seed)
-  train = DataSet(train_images[validation_size:],
-                  train_labels[validation_size:], seed=seed)
-  test = DataSet(test_images, test_labels, seed=seed)
-  return Datasets(train=train, validation=validation, test=test)
-
-
-class _InputDataModule(object):
-  """Stands in for the `input_data` module: `input_data.read_data_sets`."""
-  read_data_sets = staticmethod(read_data_sets)
-  DataSet = DataSet
-  dense_to_one_hot = staticmethod(dense_to_one_hot)
-  extract_images = staticmethod(extract_images)
-  extract_labels = staticmethod(extract_labels)
-  MnistDataError = MnistDataError
-
-
-input_data = _InputDataModule()
+install_shims()

@@ -1,15 +1,19 @@
-"""TF1 IMDB sentiment classifier: embedding -> BasicLSTMCell via tf.nn.dynamic_rnn
-with sequence_length -> mean over the valid steps -> linear -> softmax.
+"""TF1-style reference written for tf_lstm, not an original: an IMDB sentiment LSTM.
 
-A TF1-style program (placeholders, tf.Session, tf.nn.dynamic_rnn), runnable
-through tf.compat.v1 (legacy Keras for the TF1 cells, see _compat.py).  It
-reads token ids, not text: an .npz with ``train_ids [N, T] int32``,
-``train_lengths [N]``, ``train_labels [N]`` (ids 0 = padding).
+embedding -> BasicLSTMCell via tf.nn.dynamic_rnn with sequence_length -> mean
+over the valid steps -> linear -> softmax, as seed 004 describes its IMDB
+model.  Written here in the TF1 idiom (placeholders, tf.Session,
+tf.nn.dynamic_rnn), runnable through tf.compat.v1 (legacy Keras for the TF1
+cells, see _compat.py).  It reads token ids, not text: an .npz with
+``train_ids [N, T] int32``, ``train_lengths [N]``, ``train_labels [N]`` (ids
+0 = padding).
 
   python legacy/imdb_lstm.py --ids=ids.npz --vocab_size=V --train_steps=100
   python legacy/imdb_lstm.py --ids=ids.npz --vocab_size=V --dump_dir=DIR
 
---dump_dir writes DIR/record.npz: init/<name> (initial variables), x0/len0/y0
+--dump_dir writes DIR/record.npz: init/<name> (initial variables; the
+constant-initialised ones, the biases, get uniform noise in [-0.1, 0.1] so a
+port that swaps biases fails; noised: their names), x0/len0/y0
 (the first batch), logits0, loss0, grad/<name> (dense) at the initial
 weights, and losses [S] of S Adam steps over consecutive batches of the file.
 """
@@ -21,6 +25,7 @@ import os
 import sys
 
 import _compat  # noqa: F401  (must precede tensorflow: sets TF_USE_LEGACY_KERAS)
+import _parity
 import numpy as np
 import tensorflow.compat.v1 as tf
 
@@ -86,6 +91,8 @@ def main(argv=None):
     sess.run(tf.global_variables_initializer())
     record = {}
     if flags.dump_dir:
+      record["noised"] = np.array(_parity.noise_constant_variables(
+          lambda s, f: s.run(f), sess, tvars, flags.seed, 0.1), dtype=str)
       names = [v.name[:-2] for v in tvars]
       for n, v in zip(names, sess.run(tvars)):
         record["init/" + n] = v

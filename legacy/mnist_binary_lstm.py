@@ -1,8 +1,12 @@
-"""TF1 MNIST classifier: an LSTM with binary (+-H) weights (BinaryConnect).
+"""TF1-style reference written for tf_lstm, not an original: an LSTM with binary (+-H) weights on MNIST.
 
-A TF1-style program (TensorFlow 1.x era) run through tf.compat.v1 like
-legacy/mnist_multilayer_lstm.py.  Each layer is a BasicLSTMCell whose kernel
-is binarised in the forward pass with the classic TF1 straight-through trick
+Written here in the TF1 idiom (BinaryConnect on BasicLSTMCell) as the
+reference of the binary-weight LSTM whose grid seed 002 reports; it runs
+through tf.compat.v1 like legacy/mnist_multilayer_lstm.py.  Seeds, parity
+records and checkpoints come from legacy/_run_with_parity.py.
+
+Each layer is a BasicLSTMCell whose kernel is binarised in the forward pass
+with the classic TF1 straight-through trick
 (``gradient_override_map({"Sign": "Identity"})``):
     W_b = H * sign(W),   H = sqrt(6 / (fan_in + fan_out))   (BinaryConnect's H)
 and the real "shadow" kernels W are clipped to [-1, 1] after every Adam
@@ -17,15 +21,14 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import math
-import sys
 
-from _compat import input_data  # before tensorflow: sets TF_USE_LEGACY_KERAS
-import _parity
+import _compat  # noqa: F401  before tensorflow: TF_USE_LEGACY_KERAS, shims
 import numpy as np
 import tensorflow.compat.v1 as tf
+from tensorflow.contrib import rnn
+from tensorflow.examples.tutorials.mnist import input_data
 
 tf.disable_v2_behavior()
-rnn = tf.nn.rnn_cell  # was: from tensorflow.contrib import rnn
 
 
 class BinaryLSTMCell(rnn.BasicLSTMCell):
@@ -56,7 +59,6 @@ def parse_args(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--data_dir", required=True,
                       help="directory with the MNIST IDX files (.gz or plain)")
-  parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--num_layers", type=int, default=1, choices=(1, 2, 3),
                       help="stacked binary LSTM layers (1-3)")
   parser.add_argument("--hidden_size", type=int, default=128,
@@ -64,7 +66,6 @@ def parse_args(argv=None):
   parser.add_argument("--learning_rate", type=float, default=0.001)
   parser.add_argument("--epochs", type=float, default=5,
                       help="passes over the training set (batch 128)")
-  _parity.add_harness_flags(parser)
   flags = parser.parse_args(argv)
   if flags.hidden_size < 1:
     parser.error("--hidden_size must be >= 1, got %d" % flags.hidden_size)
@@ -75,12 +76,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
   flags = parse_args(argv)
-  tf.set_random_seed(flags.seed)
-  np.random.seed(flags.seed)
-  try:
-    mnist = input_data.read_data_sets(flags.data_dir, one_hot=True)
-  except (IOError, ValueError) as e:
-    sys.exit("error: %s" % e)
+  mnist = input_data.read_data_sets(flags.data_dir, one_hot=True)
 
   BATCH_SIZE = 128
   TIME_STEP = 28
@@ -97,8 +93,8 @@ def main(argv=None):
 
   cells = [BinaryLSTMCell(N_HIDDEN) for _ in range(flags.num_layers)]
   cell = rnn.MultiRNNCell(cells) if flags.num_layers > 1 else cells[0]
-  outputs, _ = tf.nn.static_rnn(cell, tf.unstack(image, TIME_STEP, 1),
-                                dtype=tf.float32)
+  outputs, _ = rnn.static_rnn(cell, tf.unstack(image, TIME_STEP, 1),
+                              dtype=tf.float32)
   output = tf.matmul(outputs[-1], weights) + biases
   loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
       logits=output, labels=tf.cast(tf_y, tf.float32)))
@@ -113,18 +109,6 @@ def main(argv=None):
   sess = tf.Session()
   sess.run(tf.global_variables_initializer())
   sess.run([c._kernel_init for c in cells])
-  if flags.dump_dir:
-    saver, init_ckpt = _parity.dump(
-        sess, flags.dump_dir, mnist, image, tf_y, output, loss, train_op,
-        meta=dict(cell="binary_lstm", num_layers=flags.num_layers,
-                  num_units=N_HIDDEN, optimizer="adam",
-                  learning_rate=flags.learning_rate,
-                  batch_size=flags.parity_batch_size, forget_bias=1.0),
-        n_steps=TIME_STEP, n_input=INPUT_SIZE, seed=flags.seed,
-        steps=flags.parity_steps, batch_size=flags.parity_batch_size)
-    sess.close()
-    return 0
-
   test_x = mnist.test.images
   test_y = mnist.test.labels
   for step in range(1, TRAIN_STEPS + 1):
@@ -137,11 +121,8 @@ def main(argv=None):
                                      tf_y: test_y[i:i + 1000]})
                  for i in range(0, test_x.shape[0], 1000)])
   print("test accuracy: %.4f" % acc)
-  _parity.after_training(sess, flags, image, output, mnist, TIME_STEP,
-                         INPUT_SIZE)
   sess.close()
-  return 0
 
 
 if __name__ == "__main__":
-  sys.exit(main())
+  main()

@@ -1,8 +1,10 @@
-"""TF1 MNIST classifier: a 2-layer gated-feedback LSTM over the image rows.
+"""TF1-style reference written for tf_lstm, not an original: a 2-layer gated-feedback LSTM on MNIST.
 
-A TF1-style program (TensorFlow 1.x, tf.contrib era) written as a custom
-``tf.nn.rnn_cell.RNNCell`` subclass, run through tf.compat.v1 exactly like
-legacy/mnist_multilayer_lstm.py (same data, head, loss, optimizer, harness).
+Written here in the TF1 idiom as a custom ``tf.contrib.rnn.RNNCell``
+subclass, the reference of the GFLSTM whose results seed 000 reports; it runs
+through tf.compat.v1 like legacy/mnist_multilayer_lstm.py (same data, head,
+loss, optimizer).  Seeds, parity records and checkpoints come from
+legacy/_run_with_parity.py.
 
 The cell is Chung et al. 2015's gated-feedback LSTM.  Layer j (input x^j =
 the layer below at this step, x^0 = the image row), h* = all layers' previous
@@ -22,15 +24,13 @@ Usage: python legacy/mnist_gflstm.py --data_dir=/path/to/mnist
 from __future__ import absolute_import, division, print_function
 
 import argparse
-import sys
 
-from _compat import input_data  # before tensorflow: sets TF_USE_LEGACY_KERAS
-import _parity
-import numpy as np
+import _compat  # noqa: F401  before tensorflow: TF_USE_LEGACY_KERAS, shims
 import tensorflow.compat.v1 as tf
+from tensorflow.contrib import rnn
+from tensorflow.examples.tutorials.mnist import input_data
 
 tf.disable_v2_behavior()
-rnn = tf.nn.rnn_cell  # was: from tensorflow.contrib import rnn
 
 
 class GFLSTMCell(rnn.RNNCell):
@@ -91,37 +91,30 @@ def parse_args(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--data_dir", required=True,
                       help="directory with the MNIST IDX files (.gz or plain)")
-  parser.add_argument("--seed", type=int, default=0,
-                      help="tf.set_random_seed and np.random.seed")
-  parser.add_argument("--train_steps", type=int, default=None,
-                      help="training steps (default 469)")
+  parser.add_argument("--train_steps", type=int, default=469,
+                      help="training steps (469 = one epoch of the 60,000 "
+                      "MNIST training digits at batch 128)")
   parser.add_argument("--num_layers", type=int, default=2,
                       help="layers of the gated-feedback stack")
   parser.add_argument("--num_units", type=int, default=128,
                       help="hidden units per layer")
   parser.add_argument("--learning_rate", type=float, default=0.001)
-  _parity.add_harness_flags(parser)
   flags = parser.parse_args(argv)
-  if flags.num_layers < 1 or flags.num_units < 1:
-    parser.error("--num_layers and --num_units must be >= 1")
+  if flags.num_layers < 1 or flags.num_units < 1 or flags.train_steps < 1:
+    parser.error("--num_layers, --num_units and --train_steps must be >= 1")
   return flags
 
 
 def main(argv=None):
   flags = parse_args(argv)
-  tf.set_random_seed(flags.seed)
-  np.random.seed(flags.seed)
-  try:
-    mnist = input_data.read_data_sets(flags.data_dir, one_hot=True)
-  except (IOError, ValueError) as e:
-    sys.exit("error: %s" % e)
+  mnist = input_data.read_data_sets(flags.data_dir, one_hot=True)
 
   BATCH_SIZE = 128
   TIME_STEP = 28
   INPUT_SIZE = 28
   N_HIDDEN = flags.num_units
   N_CLASSES = 10
-  TRAIN_STEPS = 469 if flags.train_steps is None else flags.train_steps
+  TRAIN_STEPS = flags.train_steps
   test_x = mnist.test.images[:2000]
   test_y = mnist.test.labels[:2000]
 
@@ -132,8 +125,8 @@ def main(argv=None):
   biases = tf.Variable(tf.random_normal([N_CLASSES]))
 
   cell = GFLSTMCell(N_HIDDEN, flags.num_layers)
-  outputs, _ = tf.nn.static_rnn(cell, tf.unstack(image, TIME_STEP, 1),
-                                dtype=tf.float32)
+  outputs, _ = rnn.static_rnn(cell, tf.unstack(image, TIME_STEP, 1),
+                              dtype=tf.float32)
   output = tf.matmul(outputs[-1], weights) + biases
   loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
       logits=output, labels=tf.cast(tf_y, tf.float32)))
@@ -143,20 +136,6 @@ def main(argv=None):
 
   sess = tf.Session()
   sess.run(tf.global_variables_initializer())
-  if flags.dump_dir:
-    saver, init_ckpt = _parity.dump(
-        sess, flags.dump_dir, mnist, image, tf_y, output, loss, train_op,
-        meta=dict(cell="gflstm", num_layers=flags.num_layers,
-                  num_units=N_HIDDEN, optimizer="adam",
-                  learning_rate=flags.learning_rate,
-                  batch_size=flags.parity_batch_size, forget_bias=1.0),
-        n_steps=TIME_STEP, n_input=INPUT_SIZE, seed=flags.seed,
-        steps=flags.parity_steps, batch_size=flags.parity_batch_size)
-    if flags.train_steps is None:
-      sess.close()
-      return 0
-    saver.restore(sess, init_ckpt)
-
   for step in range(1, TRAIN_STEPS + 1):
     b_x, b_y = mnist.train.next_batch(BATCH_SIZE)
     _, loss_ = sess.run([train_op, loss], {tf_x: b_x, tf_y: b_y})
@@ -164,11 +143,8 @@ def main(argv=None):
       accuracy_ = sess.run(accuracy, {tf_x: test_x, tf_y: test_y})
       print("Epoch: %d | step: %d | train loss: %.4f | test accuracy: %.4f"
             % (mnist.train.epochs_completed, step, loss_, accuracy_))
-  _parity.after_training(sess, flags, image, output, mnist, TIME_STEP,
-                         INPUT_SIZE)
   sess.close()
-  return 0
 
 
 if __name__ == "__main__":
-  sys.exit(main())
+  main()

@@ -1,100 +1,74 @@
-"""Keras (2.x, TF1 era) MNIST classifier: LSTM(256) over the image rows.
+"""Seed 001's Keras program as written: LSTM(256) over MNIST rows, SGD, 20 epochs.
 
-The original Keras program, runnable today with the tf-keras package (Keras
-2).  Changes against the original -- imports only:
+Source: the code cell of the tutorial page "`LSTM` for MNIST digits
+classification" (a notebook, "In [6]"; ../shared/seeds/001_e5be8ec85404e6f9.txt).
+The seed text gives no author, licence or copyright notice to quote.  Its
+reported run: "Test accuracy: 96.2%" after 20 epochs on the full MNIST
+training set (the page: ~98.9% with optimizer='adam').
 
-  - `import keras` / `from keras.models import Sequential` /
-    `from keras.layers import LSTM, Dense` / `from keras.optimizers import ...`
-      -> the same names from `tf_keras` (Keras 2 API; Keras 3 is not
-      the TF1-era Keras)
-  - `keras.datasets.mnist.load_data()` (downloads)
-      -> `_compat.input_data.read_data_sets(--data_dir)` reading local IDX
-      files (images as float32 in [0, 1] and one-hot labels, i.e. what the
-      original produced after `/ 255.` and `to_categorical`)
+Changes against the page's code -- each needed to run it today, each marked
+"# added" or "# changed" on its line, nothing else:
+  1. `import _compat` after the __future__ lines (added): sets
+     TF_USE_LEGACY_KERAS=1 before TensorFlow loads, so `tensorflow.keras` is
+     tf-keras (Keras 2, the page's Keras); the page's imports stay as written.
+  2. Data: `mnist.load_data()` downloads, and these machines are offline; the
+     line reads the same arrays (uint8 images [N, 28, 28], uint8 labels [N])
+     from local IDX files instead, in DATA_DIR (added line: the `--data_dir`
+     flag, else $MNIST_DATA_DIR, else /tmp/data/).
 
-Additions: command-line flags (--data_dir, --seed, --epochs, --optimizer,
---learning_rate, --max_train_examples, --max_test_examples).
-
-Usage: python legacy/mnist_keras_lstm.py --data_dir=/path/to/mnist
+  python legacy/mnist_keras_lstm.py --data_dir=../shared/data/mnist-5k
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import absolute_import
+from __future__ import division
+from __future__ import print_function
 
-import argparse
-import sys
+import _compat  # added (change 1)
+DATA_DIR = _compat.data_dir_flag("/tmp/data/")  # added (change 2)
+from tensorflow.examples.tutorials.mnist import input_data  # added (change 2)
 
-from _compat import input_data  # before tensorflow: sets TF_USE_LEGACY_KERAS
-import tf_keras as keras
-from tf_keras.layers import LSTM, Dense
-from tf_keras.models import Sequential
-from tf_keras.optimizers import SGD, Adam
+import numpy as np
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Dense, LSTM
+from tensorflow.keras.utils import to_categorical
+from tensorflow.keras.datasets import mnist
 
+# load mnist dataset
+(x_train, y_train), (x_test, y_test) = input_data.keras_mnist_load_data(DATA_DIR)  # changed (change 2)
 
-def parse_args(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--data_dir", required=True,
-                      help="directory with the MNIST IDX files (.gz or plain)")
-  parser.add_argument("--seed", type=int, default=0,
-                      help="tf_keras.utils.set_random_seed (python, numpy, tf)")
-  parser.add_argument("--epochs", type=int, default=20)
-  parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-  parser.add_argument("--learning_rate", type=float, default=None,
-                      help="default: the Keras default (sgd 0.01, adam "
-                      "0.001)")
-  parser.add_argument("--max_train_examples", type=int, default=None,
-                      help="use only the first N training examples")
-  parser.add_argument("--max_test_examples", type=int, default=None,
-                      help="evaluate only on the first N test examples")
-  return parser.parse_args(argv)
+# compute the number of labels
+num_labels = len(np.unique(y_train))
 
+# convert to one-hot vector
+y_train = to_categorical(y_train)
+y_test = to_categorical(y_test)
 
-def main(argv=None):
-  flags = parse_args(argv)
-  keras.utils.set_random_seed(flags.seed)
+# resize and normalize
+image_size = x_train.shape[1]
+x_train = np.reshape(x_train,[-1, image_size, image_size])
+x_test = np.reshape(x_test,[-1, image_size, image_size])
+x_train = x_train.astype('float32') / 255
+x_test = x_test.astype('float32') / 255
 
-  try:
-    mnist = input_data.read_data_sets(flags.data_dir, one_hot=True)
-  except (IOError, ValueError) as e:
-    sys.exit("error: %s" % e)
+# network parameters
+input_shape = (image_size, image_size)
+batch_size = 128
+units = 256
 
-  batch_size = 128
-  num_classes = 10
-  epochs = flags.epochs
-  img_rows, img_cols = 28, 28
+# model is LSTM with 256 units, input is 28-dim vector 28 timesteps
+model = Sequential(name='LSTM_MNIST')
+model.add(LSTM(units=units,
+               input_shape=input_shape))
+model.add(Dense(num_labels, activation='softmax'))
+model.summary()
 
-  x_train = mnist.train.images.reshape(-1, img_rows, img_cols)
-  y_train = mnist.train.labels
-  x_test = mnist.test.images.reshape(-1, img_rows, img_cols)
-  y_test = mnist.test.labels
-  if flags.max_train_examples:
-    x_train = x_train[:flags.max_train_examples]
-    y_train = y_train[:flags.max_train_examples]
-  if flags.max_test_examples:
-    x_test = x_test[:flags.max_test_examples]
-    y_test = y_test[:flags.max_test_examples]
-  print("x_train shape:", x_train.shape)
-  print(x_train.shape[0], "train samples")
-  print(x_test.shape[0], "test samples")
+# loss function for one-hot vector
+# accuracy is good metric for classification tasks
+model.compile(loss='categorical_crossentropy',
+              optimizer='sgd',
+              metrics=['accuracy'])
+# train the network
+model.fit(x_train, y_train, epochs=20, batch_size=batch_size)
 
-  model = Sequential()
-  model.add(LSTM(256, input_shape=(img_rows, img_cols)))
-  model.add(Dense(num_classes, activation="softmax"))
-
-  if flags.optimizer == "sgd":
-    opt = SGD() if flags.learning_rate is None else SGD(flags.learning_rate)
-  else:
-    opt = Adam() if flags.learning_rate is None else Adam(flags.learning_rate)
-  model.compile(loss="categorical_crossentropy", optimizer=opt,
-                metrics=["accuracy"])
-  model.summary()
-
-  model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs,
-            verbose=2, validation_data=(x_test, y_test))
-  score = model.evaluate(x_test, y_test, verbose=0)
-  print("Test loss:", score[0])
-  print("Test accuracy:", score[1])
-  return 0
-
-
-if __name__ == "__main__":
-  sys.exit(main())
+loss, acc = model.evaluate(x_test, y_test, batch_size=batch_size)
+print("\nTest accuracy: %.1f%%" % (100.0 * acc))

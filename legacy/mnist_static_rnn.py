@@ -1,189 +1,94 @@
-"""TF1 MNIST classifier: one BasicLSTMCell over the 28 rows of the image.
+"""Seed 003's TF1 program as written: an LSTM(128) over MNIST rows, static_rnn.
 
-The original TF1 program (TensorFlow 1.x, tf.contrib era), runnable today
-through tf.compat.v1.  Changes against the TF1 original -- imports only:
+Source: the code of a public tutorial post, "I tried MNIST with RNN", written
+as Jupyter notebook cells (../shared/seeds/003_da5801b46fe105e6.txt).  The seed
+text gives no author, licence or copyright notice to quote; the post's own
+"Reference site" line names two articles without links.  Below are the post's
+code cells joined in their order, its prose left out.  Its reported run
+(loss and accuracy every 10 steps, "Test Accuracy: 0.984375") used the full
+MNIST training set.
 
-  - `import tensorflow as tf`
-      -> `import tensorflow.compat.v1 as tf; tf.disable_v2_behavior()`
-  - `from tensorflow.contrib import rnn`  ->  `rnn = tf.nn.rnn_cell`;
-      tf.nn.rnn_cell has no static_rnn, so the one call
-      `rnn.static_rnn(...)` reads `tf.nn.static_rnn(...)` (tf.contrib.rnn's
-      static_rnn was that same function)
-  - `from tensorflow.examples.tutorials.mnist import input_data`
-      -> `from _compat import input_data` (local IDX reader, no download;
-      importing _compat first also sets TF_USE_LEGACY_KERAS=1 so the TF1
-      cells come from tf_keras instead of failing under Keras 3)
+Changes against the post's code -- each needed to run it today, each marked
+"# added" or "# changed" on its line, nothing else:
+  1. `import _compat` first (added): sets TF_USE_LEGACY_KERAS=1 (the TF1
+     cells need tf-keras) and installs stand-ins for the two modules TF 2
+     removed, `tensorflow.contrib.rnn` and
+     `tensorflow.examples.tutorials.mnist.input_data` (legacy/_compat.py), so
+     both of the post's import lines stay as written.
+  2. `import tensorflow as tf` -> `import tensorflow.compat.v1 as tf` plus
+     `tf.disable_v2_behavior()`: TF 2's top-level `tf` has no placeholder,
+     Session, random_normal or train.AdamOptimizer.
+  3. Data path (added `DATA_DIR` line, changed read_data_sets argument): the
+     `--data_dir` flag, else $MNIST_DATA_DIR, else the post's "/tmp/data/".
+     The input_data stand-in reads local IDX files, never downloads.
+  4. `preds = RNN(x)` added: the post uses `preds` but never calls RNN (a line
+     lost between its notebook cells); without it the program stops with a
+     NameError.
+  5. `sess.run(tf.global_variables_initializer())` added first in the session:
+     the post never initialises its variables, which TF 1 refuses to train.
 
-Additions that are not in the original (the model and training loop are
-unchanged by default): command-line flags (--data_dir, --seed, --train_steps;
-parity variants --cell/--num_layers/--num_units/--optimizer/--learning_rate,
-and the naive-LSTM study's --input_projection/--pooling)
-and the parity harness of legacy/_parity.py (--dump_dir, --checkpoint_dir,
---test_logits_out).
+Not in this file: seeds, parity records, checkpoints.  legacy/_run_with_parity.py
+runs this program unchanged and attaches them from outside.
 
-Usage: python legacy/mnist_static_rnn.py --data_dir=/path/to/mnist
+  python legacy/mnist_static_rnn.py --data_dir=../shared/data/mnist-5k
 """
 
-from __future__ import absolute_import, division, print_function
+import _compat  # added (change 1)
+DATA_DIR = _compat.data_dir_flag("/tmp/data/")  # added (change 3)
 
-import argparse
-import sys
+import tensorflow.compat.v1 as tf  # changed (change 2)
+tf.disable_v2_behavior()  # added (change 2)
+from tensorflow.contrib import rnn
 
-from _compat import input_data  # before tensorflow: sets TF_USE_LEGACY_KERAS
-import _parity
-import numpy as np
-import tensorflow.compat.v1 as tf
+from tensorflow.examples.tutorials.mnist import input_data
+mnist = input_data.read_data_sets(DATA_DIR, one_hot=True)  # changed (change 3)
 
-tf.disable_v2_behavior()
-rnn = tf.nn.rnn_cell  # was: from tensorflow.contrib import rnn
+x = tf.placeholder("float", [None, 28, 28])
+y = tf.placeholder("float", [None, 10])
 
+def RNN(x):
+    x = tf.unstack(x, 28, 1)
 
-def parse_args(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--data_dir", required=True,
-                      help="directory with the MNIST IDX files (.gz or plain)")
-  parser.add_argument("--seed", type=int, default=0,
-                      help="tf.set_random_seed and np.random.seed")
-  parser.add_argument("--training_iters", type=int, default=100000,
-                      help="training examples (steps = while step*batch < "
-                      "training_iters)")
-  parser.add_argument("--train_steps", type=int, default=None,
-                      help="number of training steps (overrides "
-                      "--training_iters)")
-  _parity.add_model_flags(parser, num_layers=1, num_units=128,
-                          learning_rate=0.001)
-  parser.add_argument("--input_projection", type=int, default=0,
-                      help="study variant: each row x_t -> x_t W_in + b_in of "
-                      "this size before the cell (0: off, the original)")
-  parser.add_argument("--pooling", choices=("last", "mean"), default="last",
-                      help="study variant: the head reads the last output "
-                      "(original) or the mean of all outputs")
-  _parity.add_harness_flags(parser)
-  return parser.parse_args(argv)
+    #LSTM settings
+    lstm_cell = rnn.BasicLSTMCell(128, forget_bias=1.0)
 
+    #Model definition. The output value and status of each time step is returned
+    outputs, states = rnn.static_rnn(lstm_cell, x, dtype=tf.float32)
 
-def main(argv=None):
-  flags = parse_args(argv)
-  tf.set_random_seed(flags.seed)
-  np.random.seed(flags.seed)
+    #Weight and bias settings
+    weight = tf.Variable(tf.random_normal([128, 10]))
+    bias = tf.Variable(tf.random_normal([10]))
 
-  try:
-    mnist = input_data.read_data_sets(flags.data_dir, one_hot=True)
-  except (IOError, ValueError) as e:
-    sys.exit("error: %s" % e)
+    return tf.matmul(outputs[-1], weight) + bias
 
-  # Parameters
-  learning_rate = flags.learning_rate
-  training_iters = flags.training_iters
-  batch_size = 128
-  display_step = 10
+preds = RNN(x)  # added (change 4)
 
-  # Network Parameters
-  n_input = 28  # MNIST data input (img shape: 28*28)
-  n_steps = 28  # timesteps
-  n_hidden = flags.num_units  # hidden layer num of features
-  n_classes = 10  # MNIST total classes (0-9 digits)
+cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(logits=preds, labels=y))
+optimizer = tf.train.AdamOptimizer(learning_rate=0.001).minimize(cost)
 
-  # tf Graph input
-  x = tf.placeholder("float", [None, n_steps, n_input])
-  y = tf.placeholder("float", [None, n_classes])
+#For evaluation
+correct_pred = tf.equal(tf.argmax(preds, 1), tf.argmax(y, 1))
+accuracy = tf.reduce_mean(tf.cast(correct_pred, tf.float32))
 
-  # Define weights
-  weights = tf.Variable(tf.random_normal([n_hidden, n_classes]))
-  biases = tf.Variable(tf.random_normal([n_classes]))
-
-  def RNN(x, weights, biases):
-    # Unstack to get a list of 'n_steps' tensors of shape (batch, n_input)
-    x = tf.unstack(x, n_steps, 1)
-    if flags.input_projection:  # study variant: linear input "embedding"
-      W_in = tf.Variable(tf.random_normal([n_input, flags.input_projection],
-                                          stddev=0.1), name="W_in")
-      b_in = tf.Variable(tf.zeros([flags.input_projection]), name="b_in")
-      x = [tf.matmul(row, W_in) + b_in for row in x]
-    if flags.cell == "lstm" and flags.num_layers == 1:
-      # Define a lstm cell with tensorflow
-      lstm_cell = rnn.BasicLSTMCell(n_hidden, forget_bias=1.0)
-    else:  # parity variants (--cell / --num_layers)
-      lstm_cell = _parity.make_cell(rnn, flags.cell, n_hidden,
-                                    flags.num_layers, forget_bias=1.0)
-    # Get lstm cell output
-    outputs, states = tf.nn.static_rnn(lstm_cell, x, dtype=tf.float32)
-    if flags.pooling == "mean":  # study variant: mean of the step outputs
-      return tf.matmul(tf.add_n(outputs) / float(n_steps), weights) + biases
-    # Linear activation, using rnn inner loop last output
-    return tf.matmul(outputs[-1], weights) + biases
-
-  pred = RNN(x, weights, biases)
-
-  # Define loss and optimizer
-  cost = tf.reduce_mean(
-      tf.nn.softmax_cross_entropy_with_logits(logits=pred, labels=y))
-  optimizer = _parity.make_optimizer(flags.optimizer,
-                                     learning_rate).minimize(cost)
-
-  # Evaluate model
-  correct_pred = tf.equal(tf.argmax(pred, 1), tf.argmax(y, 1))
-  accuracy = tf.reduce_mean(tf.cast(correct_pred, tf.float32))
-
-  # Initializing the variables
-  init = tf.global_variables_initializer()
-
-  # Launch the graph
-  with tf.Session() as sess:
-    sess.run(init)
-
-    if flags.dump_dir:
-      saver, init_ckpt = _parity.dump(
-          sess, flags.dump_dir, mnist, x, y, pred, cost, optimizer,
-          meta=dict(cell=flags.cell, num_layers=flags.num_layers,
-                    num_units=n_hidden, optimizer=flags.optimizer,
-                    learning_rate=learning_rate,
-                    batch_size=flags.parity_batch_size, forget_bias=1.0,
-                    input_projection=flags.input_projection,
-                    pooling=flags.pooling),
-          n_steps=n_steps, n_input=n_input, seed=flags.seed,
-          steps=flags.parity_steps, batch_size=flags.parity_batch_size)
-      if flags.train_steps is None:
-        return 0
-      saver.restore(sess, init_ckpt)  # train from the initial weights
-
-    if flags.train_steps is not None:
-      num_steps = flags.train_steps
-    else:
-      num_steps = (training_iters - 1) // batch_size  # while step*bs < iters
-
+batch_size = 128
+n_training_iters = 100000
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())  # added (change 5)
     step = 1
     # Keep training until reach max iterations
-    while step <= num_steps:
-      batch_x, batch_y = mnist.train.next_batch(batch_size)
-      # Reshape data to get 28 seq of 28 elements
-      batch_x = batch_x.reshape((batch_size, n_steps, n_input))
-      # Run optimization op (backprop)
-      sess.run(optimizer, feed_dict={x: batch_x, y: batch_y})
-      if step % display_step == 0:
-        # Calculate batch accuracy and loss
-        acc, loss = sess.run([accuracy, cost],
-                             feed_dict={x: batch_x, y: batch_y})
-        print("step: %d / loss: %.6f / acc: %.5f" % (step, loss, acc))
-      step += 1
-    print("Optimization Finished!")
+    while step * batch_size < n_training_iters:
+        batch_x, batch_y = mnist.train.next_batch(batch_size)
+        # next_batch returned in batch_x is[batch_size, 784]Because it is a tensor of batch_Convert to size x 28 x 28.
+        batch_x = batch_x.reshape((batch_size, 28, 28))
+        sess.run(optimizer, feed_dict={x: batch_x, y: batch_y})
+        if step % 10 == 0:
+            acc = sess.run(accuracy, feed_dict={x: batch_x, y: batch_y})
+            loss = sess.run(cost, feed_dict={x: batch_x, y: batch_y})
+            print('step: {} / loss: {:.6f} / acc: {:.5f}'.format(step, loss, acc))
+        step += 1
 
-    # Calculate accuracy for 128 mnist test images
     test_len = 128
-    test_data = mnist.test.images[:test_len].reshape((-1, n_steps, n_input))
+    test_data = mnist.test.images[:test_len].reshape((-1, 28, 28))
     test_label = mnist.test.labels[:test_len]
-    print("Testing Accuracy (first %d): %.5f" % (
-        test_len, sess.run(accuracy, feed_dict={x: test_data,
-                                                y: test_label})))
-    # ... and for all test images
-    test_data = mnist.test.images.reshape((-1, n_steps, n_input))
-    print("Testing Accuracy (all %d): %.5f" % (
-        mnist.test.num_examples,
-        sess.run(accuracy, feed_dict={x: test_data, y: mnist.test.labels})))
-
-    _parity.after_training(sess, flags, x, pred, mnist, n_steps, n_input)
-  return 0
-
-
-if __name__ == "__main__":
-  sys.exit(main())
+    test_acc = sess.run(accuracy, feed_dict={x: test_data, y: test_label})
+    print("Test Accuracy: {}".format(test_acc))

@@ -11,7 +11,6 @@ port-to-TF1 names are written out here, not taken from the importer.
 
 import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -98,8 +97,8 @@ def trained(tmp_path_factory):
   procs = {}
   for name, (script, flags, _, _) in CASES.items():
     out = os.path.join(base, name)
-    cmd = [sys.executable, os.path.join(harness.LEGACY_DIR, script), f"--data_dir={MNIST_5K}",
-           f"--checkpoint_dir={out}", f"--test_logits_out={out}/logits.npy", *flags]
+    cmd = harness.legacy_command(script, flags, [f"--checkpoint_dir={out}",
+                                                 f"--test_logits_out={out}/logits.npy"])
     procs[name] = (subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True, env=env, cwd=ROOT), out, cmd)
   result = {}

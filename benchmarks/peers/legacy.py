@@ -1,7 +1,7 @@
 """Benchmark worker: the TF1 graph of legacy/ stepped with ``session.run``.
 
 ``static_rnn`` over ``BasicLSTMCell`` (``MultiRNNCell`` for several layers,
-built by ``legacy/_parity.make_cell`` like the legacy scripts), softmax
+built by ``legacy/mnist_multilayer_lstm.make_cell``), softmax
 cross-entropy and ``AdamOptimizer(...).minimize``; each step is
 ``sess.run(train_op, feed_dict)`` plus the loss, like legacy/mnist_static_rnn.py.
 Runs with tf-keras (``TF_USE_LEGACY_KERAS=1``, set by legacy/_compat.py).
@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "legacy"))
 
 import _compat  # noqa: F401  pylint: disable=g-import-not-at-top  (before tensorflow)
-import _parity  # pylint: disable=g-import-not-at-top
+from mnist_multilayer_lstm import make_cell  # pylint: disable=g-import-not-at-top
 import _worker  # pylint: disable=g-import-not-at-top
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -30,7 +30,7 @@ def main():
   y = tf.placeholder("float", [None, c])
   weights = tf.Variable(tf.random_normal([cfg["num_units"], c]))
   biases = tf.Variable(tf.random_normal([c]))
-  cell = _parity.make_cell(tf.nn.rnn_cell, cfg["cell"], cfg["num_units"], cfg["num_layers"])
+  cell = make_cell(cfg["cell"], cfg["num_units"], cfg["num_layers"])
   outputs, _ = tf.nn.static_rnn(cell, tf.unstack(x, t, 1), dtype=tf.float32)
   pred = tf.matmul(outputs[-1], weights) + biases
   cost = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(logits=pred, labels=y))

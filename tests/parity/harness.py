@@ -1,12 +1,14 @@
-"""Parity harness: a legacy/ TF1 script's record vs the port, same weights, same batches.
+"""Parity harness: a legacy/ TF1 program's record vs the port, same weights, same batches.
 
-  dump = run_legacy_dump("mnist_static_rnn.py", ["--num_units=32"], tmp_dir)
-  port = port_from_record(dump)             # weights from dump.init_ckpt via tf1_import
-  logits, grads = port_logits_and_grads(port, dump.record["x0"], dump.record["y0"])
+  dump = run_legacy_dump("mnist_static_rnn.py", [], tmp_dir)
+  port = port_from_record(dump, cell="lstm", num_layers=1, num_units=128)
+  logits, loss, grads = port_logits_and_grads(port, dump.record["x0"], dump.record["y0"])
 
 The legacy side always runs in a subprocess with ``TF_USE_LEGACY_KERAS=1``
-(Keras 3 and tf-keras never share a process); the port runs in-process.
-Gradients and weights are keyed by TF1 name, like the record.
+(Keras 3 and tf-keras never share a process), through legacy/_run_with_parity.py,
+which seeds the unchanged program and records it (legacy/_parity.py: the record's
+layout); the port runs in-process.  Gradients and weights are keyed by TF1 name,
+like the record.
 """
 
 import collections
@@ -24,47 +26,57 @@ from tf_lstm.app.losses import classification_terms
 from tf_lstm.app.training import loop
 
 LEGACY_DIR = os.path.join(ROOT, "legacy")
+RUNNER = os.path.join(LEGACY_DIR, "_run_with_parity.py")
+LEGACY_ENV = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
 
 Dump = collections.namedtuple("Dump", "record init_ckpt dump_dir")
 Port = collections.namedtuple("Port", "model optimizer mapping batch_size")
 
 
-def run_legacy(script, flags, timeout=600):
-  """Runs ``legacy/<script> --data_dir=mnist-5k flags``; raises with its output on failure."""
-  env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
-  cmd = [sys.executable, os.path.join(LEGACY_DIR, script), f"--data_dir={MNIST_5K}", *flags]
-  proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
-                        cwd=ROOT)
+def legacy_command(script, flags, runner_flags=()):
+  """``python legacy/_run_with_parity.py RUNNER_FLAGS legacy/<script> --data_dir=mnist-5k FLAGS``."""
+  return [sys.executable, RUNNER, *runner_flags, os.path.join(LEGACY_DIR, script),
+          f"--data_dir={MNIST_5K}", *flags]
+
+
+def run_legacy(script, flags, runner_flags=(), timeout=600):
+  """Runs ``legacy_command(...)``; raises with its output on failure."""
+  cmd = legacy_command(script, flags, runner_flags)
+  proc = subprocess.run(cmd, capture_output=True, text=True, env=LEGACY_ENV,
+                        timeout=timeout, cwd=ROOT)
   if proc.returncode != 0:
     raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
                          f"{proc.stdout}\n{proc.stderr[-4000:]}")
   return proc
 
 
-def run_legacy_dump(script, flags, tmpdir):
-  """``script --dump_dir=tmpdir flags``: the record (dict of arrays) and init checkpoint."""
-  dump_dir = os.path.join(str(tmpdir), "dump")
-  run_legacy(script, [f"--dump_dir={dump_dir}", *flags])
+def load_dump(dump_dir):
+  """The record (dict of arrays) and starting checkpoint the runner wrote to dump_dir."""
   with np.load(os.path.join(dump_dir, "record.npz")) as f:
     record = {k: f[k] for k in f.files}
   return Dump(record, os.path.join(dump_dir, "init_ckpt", "model.ckpt"), dump_dir)
 
 
-def train_config(record, cell=None, **model_options):
-  """The port ``TrainConfig`` matching a record's metadata (constant learning rate)."""
-  model = config_lib.ModelConfig(
-      task="mnist", cell=cell or str(record["cell"]), num_layers=int(record["num_layers"]),
-      num_units=int(record["num_units"]), forget_bias=float(record["forget_bias"]),
-      **model_options)
+def run_legacy_dump(script, flags, tmpdir, runner_flags=()):
+  """``script flags`` recorded into tmpdir/dump (``--dump_dir``): its ``Dump``."""
+  dump_dir = os.path.join(str(tmpdir), "dump")
+  run_legacy(script, flags, [f"--dump_dir={dump_dir}", *runner_flags])
+  return load_dump(dump_dir)
+
+
+def train_config(record, **model_options):
+  """The port ``TrainConfig`` of the model described by ``model_options`` (the
+  ``ModelConfig`` fields the test knows it ran) with the optimizer the record observed."""
+  model = config_lib.ModelConfig(task="mnist", **model_options)
   return config_lib.TrainConfig(
       model=model, optimizer=str(record["optimizer"]),
       learning_rate=float(record["learning_rate"]), lr_schedule="constant",
       batch_size=int(record["batch_size"]), seed=int(record["seed"]))
 
 
-def port_from_record(dump, var_map=None, cell=None, **model_options):
-  """A fresh port model + optimizer holding the dump's initial weights (from init_ckpt)."""
-  config = train_config(dump.record, cell, **model_options)
+def port_from_record(dump, var_map=None, **model_options):
+  """A fresh port model + optimizer holding the dump's starting weights (from init_ckpt)."""
+  config = train_config(dump.record, **model_options)
   _, model, optimizer = loop.build(config)
   mapping = tf1_import.load(model, dump.init_ckpt, var_map)
   return Port(model, optimizer, mapping, config.batch_size)
@@ -108,10 +120,25 @@ def max_abs_diff(a, b):
   return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
 
 
+def relative_diff(port_value, tf1_value):
+  """``max |port - tf1| / max |tf1|``: the README's gradient measure (0 when both are 0)."""
+  diff, scale = max_abs_diff(port_value, tf1_value), float(np.max(np.abs(tf1_value)))
+  return diff / scale if scale > 0 else (0.0 if diff == 0 else float("inf"))
+
+
 def scaled_diff(port_value, tf1_value):
-  """Max abs difference divided by ``max(1, max |tf1_value|)``."""
+  """Max abs difference divided by ``max(1, max |tf1_value|)`` (weights after training)."""
   scale = max(1.0, float(np.max(np.abs(tf1_value))))
   return max_abs_diff(port_value, tf1_value) / scale
+
+
+def assert_biases_noised(record):
+  """The record started every bias (constant-initialised variable) from distinct noise."""
+  init = prefixed(record, "init")
+  biases = {n for n in init if n.endswith("bias") or n == "b_in"}
+  assert biases and set(record["noised"]) == biases, (sorted(record["noised"]), sorted(biases))
+  for name in biases:
+    assert np.unique(init[name]).size == init[name].size, name   # no two entries equal
 
 
 def prefixed(record, prefix):

@@ -2,59 +2,57 @@
 
   gflstm      legacy/mnist_gflstm.py (2-layer gated-feedback LSTM, custom TF1 RNNCell)
   binary      legacy/mnist_binary_lstm.py (2-layer binary-weight LSTM, shadow clip)
-  lstm_full   legacy/mnist_static_rnn.py --cell=lstm_full (tf.nn.rnn_cell.LSTMCell
-              with peepholes and a projection)
-Tolerances as tests/parity/test_parity.py: logits max abs diff <= 1e-5; gradients
-max abs diff / max(1, max|g|) <= 1e-5; the 100-step Adam loss trajectory max abs
-diff <= 1e-4; final weights / max(1, max|w|) <= 1e-4.  The three TF1 dumps run
-in parallel subprocesses (TF_USE_LEGACY_KERAS=1); the port runs in-process and
-takes each dump's initial weights from its init_ckpt through tf_lstm.app.tf1_import.
+  lstm_full   legacy/mnist_multilayer_lstm.py --cell=lstm_full --num_layers=1
+              (tf.nn.rnn_cell.LSTMCell with peepholes and a projection)
+Tolerances as tests/parity/test_parity.py: logits max abs diff <= 1e-5; gradients,
+per variable, max|port - tf1| / max|tf1| <= 1e-5; the 100-step Adam loss trajectory
+max abs diff <= 1e-4; final weights / max(1, max|w|) <= 1e-4.  The three TF1 records
+(legacy/_run_with_parity.py, biases starting from noise) run in parallel subprocesses
+(TF_USE_LEGACY_KERAS=1); the port runs in-process and takes each record's starting
+weights from its init_ckpt through tf_lstm.app.tf1_import.
 """
 
-import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import MNIST_5K, ROOT
+from tests.conftest import ROOT
 from tests.parity import harness
 from tf_lstm.app import tf1_import
 from tf_lstm.app.training import loop
 
 UNITS = 16
-# id -> (script, flags, port cell, port model options)
+# id -> (program, its flags, port ModelConfig options)
 CONFIGS = {
-    "gflstm": ("mnist_gflstm.py", [f"--num_units={UNITS}", "--num_layers=2"], "gflstm", {}),
+    "gflstm": ("mnist_gflstm.py", [f"--num_units={UNITS}", "--num_layers=2"],
+               dict(cell="gflstm", num_layers=2, num_units=UNITS)),
     "binary": ("mnist_binary_lstm.py", [f"--hidden_size={UNITS}", "--num_layers=2",
-                                        "--learning_rate=0.003"], "binary_lstm", {}),
-    "lstm_full": ("mnist_static_rnn.py", [f"--num_units={UNITS}", "--cell=lstm_full"],
-                  "lstm_full", dict(use_peepholes=True, num_proj=UNITS)),
+                                        "--learning_rate=0.003"],
+               dict(cell="binary_lstm", num_layers=2, num_units=UNITS)),
+    "lstm_full": ("mnist_multilayer_lstm.py", [f"--num_units={UNITS}", "--num_layers=1",
+                                               "--cell=lstm_full"],
+                  dict(cell="lstm_full", num_layers=1, num_units=UNITS, use_peepholes=True,
+                       num_proj=UNITS)),
 }
 
 
 @pytest.fixture(scope="module")
 def dumps(tmp_path_factory):
   """Runs the three legacy dumps at once; {id: harness.Dump}."""
-  env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
   procs = {}
-  for name, (script, flags, _, _) in CONFIGS.items():
+  for name, (script, flags, _) in CONFIGS.items():
     dump_dir = str(tmp_path_factory.mktemp(name) / "dump")
-    cmd = [sys.executable, os.path.join(harness.LEGACY_DIR, script),
-           f"--data_dir={MNIST_5K}", f"--dump_dir={dump_dir}", *flags]
+    cmd = harness.legacy_command(script, flags, [f"--dump_dir={dump_dir}"])
     procs[name] = (subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, env=env, cwd=ROOT), dump_dir, cmd)
+                                    text=True, env=harness.LEGACY_ENV, cwd=ROOT), dump_dir, cmd)
   out = {}
   for name, (proc, dump_dir, cmd) in procs.items():
     stdout, stderr = proc.communicate(timeout=900)
     if proc.returncode != 0:
       raise AssertionError(f"{' '.join(cmd)} failed:\n{stdout}\n{stderr[-4000:]}")
-    with np.load(os.path.join(dump_dir, "record.npz")) as f:
-      record = {k: f[k] for k in f.files}
-    out[name] = harness.Dump(record, os.path.join(dump_dir, "init_ckpt", "model.ckpt"),
-                             dump_dir)
+    out[name] = harness.load_dump(dump_dir)
   return out
 
 
@@ -63,8 +61,8 @@ def port(dump, name):
 
   Returns ``(model, optimizer, {TF1 name: port variable})``.
   """
-  _, _, cell, options = CONFIGS[name]
-  ported = harness.port_from_record(dump, cell=cell, **options)
+  harness.assert_biases_noised(dump.record)
+  ported = harness.port_from_record(dump, **CONFIGS[name][2])
   model = ported.model
   variables = {ported.mapping[pv.name]: pv.variable
                for pv in tf1_import.port_variables(model)}
@@ -87,9 +85,9 @@ def test_logits_loss_and_gradients(dumps, name):
   grads = tape.gradient(loss, [variables[n] for n in names])
   assert harness.max_abs_diff(logits, r["logits0"]) <= 1e-5
   assert abs(float(loss) - float(r["loss0"])) <= 1e-5
-  errors = {n: harness.scaled_diff(g.numpy(), r["grad/" + n]) for n, g in zip(names, grads)}
+  errors = {n: harness.relative_diff(g.numpy(), r["grad/" + n]) for n, g in zip(names, grads)}
   assert max(errors.values()) <= 1e-5, errors
-  assert min(float(np.abs(r["grad/" + n]).max()) for n in names if "bias" not in n) > 0
+  assert min(float(np.abs(r["grad/" + n]).max()) for n in names) > 0
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))

@@ -1,8 +1,8 @@
 """legacy/imdb_lstm.py (TF1 dynamic_rnn + sequence_length + mean pooling) vs the port.
 
 The test writes fixed token-id batches (variable lengths, padding), the TF1
-script records initial weights, logits, gradients and 8 Adam losses; the port
-(TextClassifier + tf_lstm Adam) loads those weights and must agree.
+script records starting weights (biases from noise), logits, gradients and 8 Adam
+losses; the port (TextClassifier + tf_lstm Adam) loads those weights and must agree.
 """
 
 import os
@@ -15,6 +15,7 @@ import tensorflow as tf
 
 import tf_lstm
 from tests.conftest import ROOT
+from tests.parity import harness
 from tf_lstm.app import optimizers
 from tf_lstm.app.models.text_classifier import TextClassifier
 from tf_lstm.app.training import loop
@@ -58,6 +59,7 @@ def _port(rec):
 
 
 def test_logits_and_gradients_match(record):
+  harness.assert_biases_noised(record)
   model, variables = _port(record)
   x0, len0, y0 = record["x0"], record["len0"], record["y0"]
   with tf.GradientTape() as tape:

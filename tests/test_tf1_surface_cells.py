@@ -222,6 +222,7 @@ def reference_main(path):
   """In the tf-keras subprocess: every configuration through TF1's own cells."""
   rnn = tf.compat.v1.nn.rnn_cell
   records = {name: graph_run(rnn, tf.compat.v1.nn.static_rnn, name) for name in CONFIGS}
+  records["rnn_cell names"] = sorted(n for n in dir(rnn) if not n.startswith("_"))
   with open(path, "wb") as f:
     pickle.dump(records, f)
 
@@ -261,6 +262,15 @@ def assert_matches(port, ref, sorted_names=False):
   errors = {n: scaled_diff(port["grads"][n], ref["grads"][n]) for n in ref["names"]}
   assert max(errors.values()) <= TOL, errors
   assert scaled_diff(port["grad_x"], ref["grad_x"]) <= TOL
+
+
+def test_every_tf1_rnn_cell_name_is_in_tf_lstm(tf1):
+  """What ``tf.compat.v1.nn.rnn_cell`` exports (TF1's ``tf.nn.rnn_cell``), plus contrib's cells."""
+  names = tf1["rnn_cell names"]
+  assert {"BasicLSTMCell", "DropoutWrapper", "LSTMStateTuple", "RNNCell"} <= set(names)
+  missing = [n for n in names + ["LSTMBlockCell", "LayerNormBasicLSTMCell"]
+             if not hasattr(tf_lstm, n)]
+  assert not missing
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))

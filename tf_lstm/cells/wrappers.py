@@ -181,8 +181,12 @@ class DropoutWrapper(_Wrapper):
         self._noise = self._draw_noise()
 
   def reset_dropout_masks(self):
-    """Eagerly: the next step draws new variational masks (a new sequence)."""
-    if not base.graph_mode():
+    """Eagerly: the next step draws new variational masks (a new sequence).
+
+    In a graph (``tf.function`` or ``tf.compat.v1``) masks already change with
+    every run and stay for all of it, so this does nothing there.
+    """
+    if tf.executing_eagerly():
       self._noise = None
 
   def zero_state(self, batch_size, dtype=tf.float32):

@@ -142,10 +142,10 @@ def small_conll(tmp_path_factory):
   return str(root), train, test
 
 
-# A small bidirectional tagger that learns these 500 sentences in 60 steps.
+# A small (bidirectional) tagger that learns these 500 sentences in 60 steps.
 TAGGER_FLAGS = ["--num_layers=1", "--num_units=32", "--embedding_dim=32", "--char_features=16",
-                "--bidirectional", "--batch_size=32", "--learning_rate=0.01",
-                "--lr_schedule=constant", "--train_steps=60", "--log_every=20"]
+                "--batch_size=32", "--learning_rate=0.01", "--lr_schedule=constant",
+                "--train_steps=60", "--log_every=20"]
 
 
 def test_conll_ner_beats_the_all_o_tagger_and_exports_tags(small_conll, tmp_path):

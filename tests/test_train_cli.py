@@ -72,7 +72,11 @@ def test_export_serves_probabilities_and_classes(trained, small_mnist_dir):
   assert out["probabilities"].shape == (200, 10) and out["classes"].dtype == tf.int64
   np.testing.assert_allclose(out["probabilities"].numpy().sum(1), 1.0, atol=1e-5)
   accuracy = float(np.mean(out["classes"].numpy() == data.test_labels[:200]))
-  assert accuracy == pytest.approx(_results(model_dir)["test_accuracy"], abs=1e-9)
+  # The export's graph and the training run's evaluation graph sum float32 in other
+  # orders (a few ulp): only a digit whose two best probabilities tie within 1e-5 may flip.
+  from tests.tolerances import near_ties
+  flips = near_ties(out["probabilities"].numpy(), 1e-5)
+  assert accuracy == pytest.approx(_results(model_dir)["test_accuracy"], abs=flips / 200 + 1e-9)
 
 
 def test_tflite_export_gives_the_saved_model_classes(trained, small_mnist_dir, tmp_path):
@@ -83,8 +87,10 @@ def test_tflite_export_gives_the_saved_model_classes(trained, small_mnist_dir, t
   lite = run_tflite(os.path.join(export_dir, "1", "model.tflite"), x, tmp_path)
   saved = tf.saved_model.load(os.path.join(export_dir, "1")).signatures["serving_default"](
       images=tf.constant(x))
-  np.testing.assert_array_equal(lite["classes"], saved["classes"].numpy())
+  # TFLite's kernels against TensorFlow's: a few float32 ulp per step; 1e-4 for other CPUs.
   assert np.abs(lite["probabilities"] - saved["probabilities"].numpy()).max() < 1e-4
+  from tests.tolerances import assert_same_classes
+  assert_same_classes(lite["classes"], saved["probabilities"].numpy(), 1e-4)
 
 
 def test_tflite_needs_export_dir_and_an_image_task(small_mnist_dir, tmp_path):
@@ -102,7 +108,7 @@ def test_same_seed_same_loss_curve(trained, small_mnist_dir, tmp_path):
   again = run_bin("train", *TINY, "--train_steps=30", "--checkpoint_every=10",
                   f"--data_dir={small_mnist_dir}", f"--model_dir={tmp_path / 'm'}",
                   "--eval_every=20", check=True)
-  assert _losses(again.stdout) == _losses(proc.stdout)
+  assert _losses(again.stdout) == _losses(proc.stdout)   # exact: same graph, data, CPU
   other = run_bin("train", *TINY, "--train_steps=10", "--seed=1",
                   f"--data_dir={small_mnist_dir}", f"--model_dir={tmp_path / 'm2'}", check=True)
   assert _losses(other.stdout)[:2] != _losses(proc.stdout)[:2]
@@ -132,7 +138,7 @@ def test_bfloat16_is_refused_for_text_tasks(tmp_path):
   model_dir = tmp_path / "never"
   proc = run_bin("train", "--task=imdb", "--dtype=bfloat16", f"--model_dir={model_dir}")
   assert proc.returncode == 1
-  assert "--dtype=bfloat16 is for the image tasks (mnist, fashion_mnist), not --task=imdb" \
+  assert "--dtype=bfloat16 is for --task=mnist/fashion_mnist only, not --task=imdb" \
       in proc.stderr
   assert "Traceback" not in proc.stderr
   assert not model_dir.exists()
@@ -163,7 +169,8 @@ def test_sigkill_and_resume_continues_the_same_run(small_mnist_dir, tmp_path, tr
   assert results["global_step"] == 30 and results["resumed_from_step"] == saved_step
   unbroken = _results(trained[0])
   assert results["test_loss"] == pytest.approx(unbroken["test_loss"], abs=1e-5)
-  assert results["test_accuracy"] == unbroken["test_accuracy"]
+  # The loss may drift by the 1e-5 above; that can flip a near-tied digit of the 200.
+  assert results["test_accuracy"] == pytest.approx(unbroken["test_accuracy"], abs=1 / 200)
 
 
 def _snapshot(directory):

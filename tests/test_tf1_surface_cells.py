@@ -101,7 +101,8 @@ def user_cells(rnn):
 
 # name -> (cell source with `rnn`, `tf`, `N`, `D`, `keep`, `user`; value fed to
 # `keep` (a placeholder in graph mode, a tf.Variable eagerly); deterministic:
-# also run eagerly and in tf.function against TF1's graph numbers).
+# also run eagerly and in tf.function against TF1's graph numbers). Names
+# ending in _dynamic unroll with dynamic_rnn, the others with static_rnn.
 CONFIGS = {
     "dropout_keep_1": (
         "rnn.DropoutWrapper(rnn.BasicLSTMCell(N), 1.0, 1.0, 1.0)", 1.0, True),
@@ -130,6 +131,10 @@ CONFIGS = {
         " rnn.ResidualWrapper(rnn.DropoutWrapper(rnn.BasicLSTMCell(N)))])", None, True),
     "user_build": ("user.ScaledTanhCell(N)", None, True),
     "user_get_variable": ("user.GatedSumCell(N)", None, True),
+    "dropout_variational_dynamic": (   # masks drawn outside tf.while_loop, kept inside
+        "rnn.DropoutWrapper(rnn.GRUCell(N), 0.7, 0.4, 0.8, variational_recurrent=True,"
+        " input_size=D, dtype=tf.float32, seed=9)", None, False),
+    "user_get_variable_dynamic": ("user.GatedSumCell(N)", None, True),
     "user_in_multi": (
         "rnn.MultiRNNCell([user.ScaledTanhCell(N), rnn.DropoutWrapper(user.GatedSumCell(N))])",
         None, True),
@@ -158,8 +163,16 @@ def _strip(name):
   return name.split(":")[0]
 
 
-def graph_run(rnn, static_rnn, name, values=None):
-  """``name``'s cell under ``static_rnn`` in a fresh ``tf.compat.v1`` graph.
+def _unroll(nn, cell, x, name):
+  """``nn.static_rnn`` (or ``nn.dynamic_rnn`` for a ``_dynamic`` config): a list of outputs."""
+  if name.endswith("_dynamic"):
+    outputs, state = nn.dynamic_rnn(cell, x, dtype=tf.float32)
+    return tf.unstack(outputs, axis=1), state
+  return nn.static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32)
+
+
+def graph_run(rnn, nn, name, values=None):
+  """``name``'s cell (from module ``rnn``) unrolled by ``nn`` in a fresh ``tf.compat.v1`` graph.
 
   With ``values`` ({variable name: array}) the variables are loaded from it
   after initialization (the port takes TF1's initial weights).
@@ -171,7 +184,7 @@ def graph_run(rnn, static_rnn, name, values=None):
     keep = tf.compat.v1.placeholder_with_default(1.0, [])
     cell = _make_cell(rnn, name, keep)
     x = tf.constant(x_np)
-    outputs, state = static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32)
+    outputs, state = _unroll(nn, cell, x, name)
     loss = _loss(outputs, state, w_np)
     variables = tf.compat.v1.trainable_variables()
     grads = tf.gradients(loss, variables + [x])
@@ -199,7 +212,7 @@ def eager_run(name, values, function):
   def forward(x):
     with tf.GradientTape() as tape:
       tape.watch(x)
-      outputs, state = tf_lstm.static_rnn(cell, tf.unstack(x, axis=1), dtype=tf.float32)
+      outputs, state = _unroll(tf_lstm, cell, x, name)
       loss = _loss(outputs, state, w_np)
     variables = cell.trainable_variables
     grads = tape.gradient(loss, list(variables) + [x])
@@ -221,7 +234,7 @@ def eager_run(name, values, function):
 def reference_main(path):
   """In the tf-keras subprocess: every configuration through TF1's own cells."""
   rnn = tf.compat.v1.nn.rnn_cell
-  records = {name: graph_run(rnn, tf.compat.v1.nn.static_rnn, name) for name in CONFIGS}
+  records = {name: graph_run(rnn, tf.compat.v1.nn, name) for name in CONFIGS}
   records["rnn_cell names"] = sorted(n for n in dir(rnn) if not n.startswith("_"))
   with open(path, "wb") as f:
     pickle.dump(records, f)
@@ -277,13 +290,14 @@ def test_every_tf1_rnn_cell_name_is_in_tf_lstm(tf1):
 def test_graph_mode_matches_tf1(tf1, name):
   ref = tf1[name]
   assert ref["names"] and all(np.abs(g).max() > 0 for g in ref["grads"].values())
-  port = graph_run(tf_lstm, tf_lstm.static_rnn, name, values=ref["values"])
+  port = graph_run(tf_lstm, tf_lstm, name, values=ref["values"])
   assert_matches(port, ref)
-  if name in ("dropout_keep_fed_06", "dropout_seeded", "dropout_variational"):
+  if name in ("dropout_keep_fed_06", "dropout_seeded", "dropout_variational",
+              "dropout_variational_dynamic"):
     # Output dropout ran: the same outputs are exactly zero on both sides.
     zeros = ref["outputs"] == 0
     assert zeros.any() and np.array_equal(port["outputs"] == 0, zeros)
-    if name == "dropout_variational":   # TF1's one [1, N] mask: whole units, every step
+    if "variational" in name:   # TF1's one [1, N] mask: whole units, every step
       assert np.array_equal(zeros.all(axis=(0, 1)), zeros.any(axis=(0, 1)))
 
 

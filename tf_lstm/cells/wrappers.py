@@ -6,6 +6,8 @@ variables or scope of its own: ``DropoutWrapper(BasicLSTMCell(n))`` under
 """
 
 import hashlib
+import itertools
+
 import tensorflow as tf
 
 from tf_lstm.cells import base
@@ -227,7 +229,7 @@ class DropoutWrapper(_Wrapper):
     ``decisions`` mirrors ``values`` down to bools; a False above the leaves
     keeps that whole part and, as in TF1, counts once in the seed numbering.
     """
-    counter = iter(range(1 << 30))
+    counter = itertools.count()
     noise = iter(noise) if noise is not None else None
 
     def visit(decision, value):

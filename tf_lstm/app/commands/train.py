@@ -65,9 +65,10 @@ def define_flags(flag_values=FLAGS):
 
 
 def _register_validators(fv):
-  owned = [n for n in config_lib.all_settings() if config_lib.setting_owners(n)[0] != "all"]
-  flags.register_multi_flags_validator(["task", "cell", *owned], _check_applies,
-                                       flag_values=fv)
+  for name in config_lib.all_settings():   # one validator each: its message names 3 flags
+    if config_lib.setting_owners(name)[0] != "all":
+      flags.register_multi_flags_validator(["task", "cell", name], _check_applies,
+                                           flag_values=fv)
   cell_options = list(registry.all_options())
   flags.register_multi_flags_validator(["cell", *cell_options], _check_cell_options,
                                        flag_values=fv)

@@ -27,6 +27,7 @@ _EXPORTS = {
     "LSTMCell": "tf_lstm.cells",
     "LSTMStateTuple": "tf_lstm.cells",
     "LayerNormBasicLSTMCell": "tf_lstm.cells",
+    "LayerRNNCell": "tf_lstm.cells",
     "MultiRNNCell": "tf_lstm.cells",
     "RNNCell": "tf_lstm.cells",
     "ResidualWrapper": "tf_lstm.cells",

@@ -210,3 +210,6 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
 # The default hook is framework-built too, so a cell without ``build`` (one
 # that calls get_variable in ``call``) still gets its scope on the first call.
 RNNCell.build = _framework_build(RNNCell.build)
+
+# contrib's (and rnn_cell_impl's) LayerRNNCell: the same surface (build + add_variable).
+LayerRNNCell = RNNCell

@@ -29,7 +29,6 @@ Example::
 """
 
 import collections
-import os
 import re
 
 import tensorflow as tf

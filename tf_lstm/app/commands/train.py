@@ -17,7 +17,6 @@ from absl import flags
 from tf_lstm.app import commands
 from tf_lstm.app import config as config_lib
 from tf_lstm.app import distribute
-from tf_lstm.app import models
 from tf_lstm.app import tasks
 from tf_lstm.app.commands import flagdefs
 from tf_lstm.app.tasks import ptb

@@ -6,7 +6,7 @@ from tf_lstm.cells import base
 from tf_lstm.cells.basic_lstm import LSTMStateTuple, lstm_step
 from tf_lstm.cells.keep_prob import KEEP_VARIABLES, KeepProb
 
-# contrib.layers.layer_norm's epsilon for float32 (its 1e-3 for float16 is not needed: float32 only).
+# contrib.layers.layer_norm's epsilon for float32 (the cell's only dtype).
 _EPSILON = 1e-12
 _GATES = ("input", "transform", "forget", "output")
 

@@ -149,8 +149,8 @@ def _data():
 
 
 def _make_cell(rnn, name, keep):
-  return eval(CONFIGS[name][0], {"rnn": rnn, "tf": tf, "N": N, "D": D, "keep": keep,  # pylint: disable=eval-used
-                                 "user": user_cells(rnn)})
+  namespace = {"rnn": rnn, "tf": tf, "N": N, "D": D, "keep": keep, "user": user_cells(rnn)}
+  return eval(CONFIGS[name][0], namespace)  # pylint: disable=eval-used
 
 
 def _loss(outputs, state, w):

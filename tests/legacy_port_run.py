@@ -1,0 +1,76 @@
+"""Runs legacy/_run_with_parity.py on a program, with tests/test_tf1_programs.py's hooks.
+
+    python tests/legacy_port_run.py [--tf_lstm] [--restore=CKPT [--stop_after_restore]]
+        -- RUNNER_FLAGS PROGRAM.py PROGRAM_FLAGS
+
+--tf_lstm: the program is a copy whose rnn import reads ``import tf_lstm as
+rnn``; tf-keras is made unimportable (``sys.modules["tf_keras"] = None``),
+TF_USE_LEGACY_KERAS is unset and legacy/_compat.py skips its tf-keras check
+(LEGACY_RNN=tf_lstm).  --restore: right after the program initialises its
+variables (the run of an op that runs every variable's initializer), a
+``tf.compat.v1.train.Saver`` over all its global variables restores CKPT (it
+fails unless every variable is in CKPT with its shape); --stop_after_restore
+then ends the process (exit 0) having printed "restored".
+"""
+
+import argparse
+import os
+import runpy
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LEGACY = os.path.join(ROOT, "legacy")
+
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--tf_lstm", action="store_true")
+  parser.add_argument("--restore", default=None)
+  parser.add_argument("--stop_after_restore", action="store_true")
+  parser.add_argument("runner_args", nargs=argparse.REMAINDER)
+  flags = parser.parse_args(argv)
+  if flags.runner_args[:1] == ["--"]:
+    flags.runner_args = flags.runner_args[1:]
+  return flags
+
+
+def install_restore_hook(tf, checkpoint, stop):
+  """Wraps BaseSession.run: the first run that initialises every variable restores."""
+  base = tf.Session.__mro__[1]
+  real_run = base.run
+  done = []
+
+  def run(sess, fetches, *args, **kwargs):
+    out = real_run(sess, fetches, *args, **kwargs)
+    if not done and isinstance(fetches, tf.Operation):
+      variables = sess.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+      if variables and {v.initializer for v in variables} <= set(fetches.control_inputs):
+        done.append(True)
+        with sess.graph.as_default():
+          tf.train.Saver(variables).restore(sess, checkpoint)
+        print("restored %d variables from %s" % (len(variables), checkpoint))
+        if stop:
+          sys.stdout.flush()
+          os._exit(0)   # pylint: disable=protected-access  (skip the program's rest)
+    return out
+
+  base.run = run
+
+
+def main():
+  flags = parse_args(sys.argv[1:])
+  if flags.tf_lstm:
+    sys.modules["tf_keras"] = None
+    os.environ.pop("TF_USE_LEGACY_KERAS", None)
+    os.environ["LEGACY_RNN"] = "tf_lstm"
+  sys.path[:0] = [LEGACY, ROOT]
+  if flags.restore:
+    import _compat  # noqa: F401  pylint: disable=g-import-not-at-top  (before tensorflow)
+    import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
+    install_restore_hook(tf, flags.restore, flags.stop_after_restore)
+  sys.argv = [os.path.join(LEGACY, "_run_with_parity.py")] + flags.runner_args
+  runpy.run_path(sys.argv[0], run_name="__main__")
+
+
+if __name__ == "__main__":
+  main()

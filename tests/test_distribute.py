@@ -56,9 +56,9 @@ def test_good_tf_config():
 
 @pytest.mark.parametrize("name, kwargs, message", [
     ("horovod", {}, "unknown strategy"),
-    ("default", {"num_cpu_devices": 2}, "only for --strategy=mirrored"),
-    ("multi_worker", {"num_cpu_devices": 2}, "only for --strategy=mirrored"),
-    ("mirrored", {"tpu": "grpc://x:1"}, "only for --strategy=tpu"),
+    ("default", {"num_cpu_devices": 2}, "only for the mirrored strategy"),
+    ("multi_worker", {"num_cpu_devices": 2}, "only for the mirrored strategy"),
+    ("mirrored", {"tpu": "grpc://x:1"}, "only for the tpu strategy"),
 ])
 def test_bad_strategy_arguments(name, kwargs, message):
   with pytest.raises(distribute.DistributeError, match=message):

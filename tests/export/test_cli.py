@@ -52,7 +52,7 @@ def test_bin_export_bad_flags_fail_before_work(tmp_path):
 
 def test_export_without_config_writes_nothing(tmp_path):
   (tmp_path / "model").mkdir()
-  with pytest.raises(saved_model.ExportError, match=r"no config.json.*bin/train"):
+  with pytest.raises(saved_model.ExportError, match=r"no config.json.*training run"):
     from_checkpoint.export_latest(str(tmp_path / "model"), str(tmp_path / "E"))
   assert not os.path.exists(tmp_path / "E") and os.listdir(tmp_path / "model") == []
 

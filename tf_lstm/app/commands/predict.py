@@ -1,5 +1,5 @@
 """tf-lstm-predict (bin/predict): classifies 28x28 digits with an exported SavedModel
-only (no tf_lstm model code).
+only (this file imports nothing of tf_lstm).
 
   tf-lstm-predict --export_dir=/tmp/mnist_export/1 --data_dir=../shared/data/mnist-5k
   tf-lstm-predict --export_dir=/tmp/mnist_export --input=t10k-images-idx3-ubyte.gz
@@ -19,7 +19,6 @@ import sys
 from absl import app
 from absl import flags
 
-from tf_lstm.app import commands
 
 FLAGS = flags.FLAGS
 
@@ -163,4 +162,12 @@ def main(argv):
 
 def run():
   """Console-script entry point."""
+  from tf_lstm.app import commands  # pylint: disable=g-import-not-at-top
   commands.run_command(__doc__, define_flags, main)
+
+
+if __name__ == "__main__":
+  # bin/predict runs this file alone: it imports nothing of tf_lstm, as a serving
+  # client would not (tests/export/test_cli.py runs it where tf_lstm is not installed).
+  define_flags()
+  app.run(main)

@@ -1,4 +1,4 @@
-"""TF1-style reference written for tf_lstm, not an original: an LSTM with binary (+-H) weights on MNIST.
+"""TF1-style reference written for tf_lstm, not an original: a binary-weight LSTM on MNIST.
 
 Written here in the TF1 idiom (BinaryConnect on BasicLSTMCell) as the
 reference of the binary-weight LSTM whose grid seed 002 reports; it runs

@@ -34,7 +34,8 @@ Port = collections.namedtuple("Port", "model optimizer mapping batch_size")
 
 
 def legacy_command(script, flags, runner_flags=()):
-  """``python legacy/_run_with_parity.py RUNNER_FLAGS legacy/<script> --data_dir=mnist-5k FLAGS``."""
+  """The command line ``python legacy/_run_with_parity.py RUNNER_FLAGS legacy/<script>
+  --data_dir=mnist-5k FLAGS``."""
   return [sys.executable, RUNNER, *runner_flags, os.path.join(LEGACY_DIR, script),
           f"--data_dir={MNIST_5K}", *flags]
 

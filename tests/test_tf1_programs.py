@@ -42,6 +42,7 @@ PROGRAMS = {
     "mnist_bidirectional_rnn": [UNITS],
     "mnist_dropout_lstm": [UNITS],
     "mnist_mean_pool_lstm": [UNITS],
+    "mnist_gflstm": [UNITS],   # a user's TF1 cell subclass (get_variable in call)
 }
 SEED_PROGRAM = "mnist_static_rnn"
 # Same graphs with TF1's kernels vs ours: float32 values of order 1 agree to a

@@ -160,3 +160,20 @@ def test_stack_arguments_are_checked():
     tf_lstm.stack_bidirectional_rnn([cell()], [cell()], x, initial_states_fw=[None, None])
   with pytest.raises(ValueError, match="cells_fw must be a non-empty list"):
     tf_lstm.stack_bidirectional_dynamic_rnn([], [], tf.zeros([2, 2, 3]))
+
+
+def test_tf1_tensor_shapes():
+  """Under ``disable_v2_behavior`` shapes hold ``Dimension``s: depths still read as ints."""
+  tf.compat.v1.disable_v2_tensorshape()
+  try:
+    with tf.Graph().as_default():
+      x = tf.compat.v1.placeholder(tf.float32, [None, None, 3])
+      with pytest.raises(ValueError, match="time dimension must be known"):
+        tf_lstm.static_rnn(tf_lstm.BasicLSTMCell(2), x)
+      outputs, _ = tf_lstm.dynamic_rnn(tf_lstm.GRUCell(2), x, dtype=tf.float32)
+      assert outputs.shape.as_list() == [None, None, 2]
+      steps = tf.unstack(tf.compat.v1.placeholder(tf.float32, [4, 2, 3]), axis=1)
+      tf_lstm.static_rnn(tf_lstm.BasicRNNCell(5), steps, dtype=tf.float32)
+      assert "rnn/basic_rnn_cell/kernel:0" in {v.name for v in tf.compat.v1.global_variables()}
+  finally:
+    tf.compat.v1.enable_v2_tensorshape()

@@ -132,7 +132,7 @@ class RNNCell(tf.Module):
     if inputs.shape.rank != 2:
       raise ValueError(
           f"{self.name}: inputs must be [batch, depth], got shape {inputs.shape}")
-    depth = inputs.shape[-1]
+    depth = tf.compat.dimension_value(inputs.shape[-1])   # an int, also under disable_v2_behavior
     if depth is None:
       raise ValueError(f"{self.name}: the input depth must be known statically")
     self.build(depth)

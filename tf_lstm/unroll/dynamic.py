@@ -37,14 +37,15 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
   if inputs.shape.rank != 3:
     layout = "[time, batch, depth]" if time_major else "[batch, time, depth]"
     raise ValueError(f"dynamic_rnn: inputs must be {layout}, got shape {inputs.shape}")
-  if inputs.shape[-1] is None:
+  depth = tf.compat.dimension_value(inputs.shape[-1])   # int or None, also under TF1 shapes
+  if depth is None:
     raise ValueError("dynamic_rnn: the input depth (last dimension) must be known statically")
   steps = inputs if time_major else tf.transpose(inputs, [1, 0, 2])   # [T, B, D]
   num_steps = tf.shape(steps)[0]
   batch = tf.shape(steps)[1]
   with tf.compat.v1.variable_scope(scope or "rnn"):
     # Variables must exist before the loop body is traced (no creation in a while_loop).
-    cell.build(steps.shape[-1])
+    cell.build(depth)
     state = step.initial_state(cell, initial_state, batch, dtype or inputs.dtype,
                                "dynamic_rnn")
     sequence_length = step.check_sequence_length(sequence_length, "dynamic_rnn")

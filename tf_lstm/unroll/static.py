@@ -20,7 +20,7 @@ def time_steps(inputs, fn_name="static_rnn"):
     raise ValueError(
         f"{fn_name}: inputs must be a list of [batch, depth] tensors or a "
         f"[batch, time, depth] tensor, got shape {inputs.shape}")
-  if inputs.shape[1] is None:
+  if tf.compat.dimension_value(inputs.shape[1]) is None:
     raise ValueError(f"{fn_name}: the time dimension must be known statically; "
                      "use dynamic_rnn for variable-length time")
   return tf.unstack(inputs, axis=1)

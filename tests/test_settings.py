@@ -219,3 +219,22 @@ def test_a_registered_cell_reaches_the_flags_the_factory_and_the_importer(toy_ce
                     tensors=[arrays[n] for n in names])
   assert tf1_import.load(single, prefix)["cell/layer_0/kernel"] == "rnn/toy_cell/kernel"
   np.testing.assert_array_equal(single.cell.kernel.numpy(), arrays["rnn/toy_cell/kernel"])
+
+
+def test_task_contract_is_abstract_and_build_model_needs_no_prepare_or_says_so():
+  class Incomplete(tasks.Task):
+    name = "incomplete"
+
+    def load(self, data_dir):
+      return data_dir
+  with pytest.raises(TypeError, match="abstract"):
+    Incomplete()
+  for name in tasks.TASKS:
+    config = config_lib.ModelConfig(task=name, num_units=4, vocab_size=10, embedding_dim=4)
+    task = tasks.get(name)
+    try:
+      model = task.build_model(config)
+    except ValueError as e:   # DataError is a ValueError
+      assert "prepare() or use_assets() must run before build_model()" in str(e), name
+    else:
+      assert isinstance(model, tf.Module), name

@@ -2,6 +2,10 @@
 
     python tests/legacy_port_run.py [--tf_lstm] [--restore=CKPT [--stop_after_restore]]
         -- RUNNER_FLAGS PROGRAM.py PROGRAM_FLAGS
+    python tests/legacy_port_run.py --direct [...] -- PROGRAM.py PROGRAM_FLAGS
+
+--direct: run the program itself (one that writes its own parity record),
+not through legacy/_run_with_parity.py.
 
 --tf_lstm: the program is a copy whose rnn import reads ``import tf_lstm as
 rnn``; tf-keras is made unimportable (``sys.modules["tf_keras"] = None``),
@@ -25,6 +29,7 @@ LEGACY = os.path.join(ROOT, "legacy")
 def parse_args(argv):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--tf_lstm", action="store_true")
+  parser.add_argument("--direct", action="store_true")
   parser.add_argument("--restore", default=None)
   parser.add_argument("--stop_after_restore", action="store_true")
   parser.add_argument("runner_args", nargs=argparse.REMAINDER)
@@ -32,6 +37,19 @@ def parse_args(argv):
   if flags.runner_args[:1] == ["--"]:
     flags.runner_args = flags.runner_args[1:]
   return flags
+
+
+def _grouped(op):
+  """The ops a ``tf.group`` op runs (its control inputs, through nested groups:
+  ``tf.group`` makes one NoOp per device)."""
+  seen, todo = set(), [op]
+  while todo:
+    for dep in todo.pop().control_inputs:
+      if dep not in seen:
+        seen.add(dep)
+        if dep.type == "NoOp":
+          todo.append(dep)
+  return seen
 
 
 def install_restore_hook(tf, checkpoint, stop):
@@ -44,7 +62,7 @@ def install_restore_hook(tf, checkpoint, stop):
     out = real_run(sess, fetches, *args, **kwargs)
     if not done and isinstance(fetches, tf.Operation):
       variables = sess.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
-      if variables and {v.initializer for v in variables} <= set(fetches.control_inputs):
+      if variables and {v.initializer for v in variables} <= _grouped(fetches):
         done.append(True)
         with sess.graph.as_default():
           tf.train.Saver(variables).restore(sess, checkpoint)
@@ -68,7 +86,10 @@ def main():
     import _compat  # noqa: F401  pylint: disable=g-import-not-at-top  (before tensorflow)
     import tensorflow.compat.v1 as tf  # pylint: disable=g-import-not-at-top
     install_restore_hook(tf, flags.restore, flags.stop_after_restore)
-  sys.argv = [os.path.join(LEGACY, "_run_with_parity.py")] + flags.runner_args
+  if flags.direct:
+    sys.argv = flags.runner_args
+  else:
+    sys.argv = [os.path.join(LEGACY, "_run_with_parity.py")] + flags.runner_args
   runpy.run_path(sys.argv[0], run_name="__main__")
 
 

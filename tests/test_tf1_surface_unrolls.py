@@ -177,3 +177,29 @@ def test_tf1_tensor_shapes():
       assert "rnn/basic_rnn_cell/kernel:0" in {v.name for v in tf.compat.v1.global_variables()}
   finally:
     tf.compat.v1.enable_v2_tensorshape()
+
+
+@pytest.mark.parametrize("graph", [True, False])
+def test_scope_initializer_is_the_default(graph):
+  """TF1: variables created without an initializer (kernels) take the enclosing
+  variable_scope's; explicit ones (zero biases, GRU's gate biases of one) keep theirs."""
+  def build():
+    cell = tf_lstm.MultiRNNCell([tf_lstm.BasicLSTMCell(3), tf_lstm.GRUCell(2)])
+    with tf.compat.v1.variable_scope("m", initializer=tf.compat.v1.constant_initializer(0.25)):
+      tf_lstm.static_rnn(cell, [tf.zeros([2, 4])] * 2)
+    return cell.variables
+
+  if graph:
+    with tf.Graph().as_default():
+      variables = build()
+      with tf.compat.v1.Session() as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        values = dict(zip([v.name for v in variables], sess.run(variables)))
+  else:
+    values = {v.name: v.numpy() for v in build()}
+  expected = {"kernel": 0.25, "basic_lstm_cell/bias": 0.0, "gates/bias": 1.0,
+              "candidate/bias": 0.0}
+  for name, value in values.items():
+    want = [w for k, w in expected.items() if name[:-2].endswith(k)]
+    assert len(want) == 1 and np.all(value == want[0]), name   # exact: constants
+  assert len(values) == 6

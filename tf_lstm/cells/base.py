@@ -101,17 +101,20 @@ class RNNCell(tf.Module):
     """Creates variable ``<scope_name>/<name>`` of ``shape``; call from ``_create_variables``.
 
     ``name`` is TF1's name relative to the cell's scope (``kernel``,
-    ``gates/bias``); ``initializer(shape, dtype)`` returns the initial value
-    (default ``glorot_uniform``, TF1's default).
+    ``gates/bias``); ``initializer(shape, dtype)`` returns the initial value.
+    ``None`` is TF1's default: the enclosing ``variable_scope``'s initializer
+    if it has one, else ``glorot_uniform``.
     """
     if self._scope_name is None:
       raise RuntimeError(f"{self.name}: add_weight is for _create_variables (inside build)")
-    initializer = initializer or glorot_uniform
     shape = [int(d) for d in shape]
-    if graph_mode():
-      return tf.compat.v1.get_variable(
-          name, shape, dtype, initializer=lambda s, dtype=dtype, **_: initializer(s, dtype),
-          trainable=trainable)
+    if graph_mode():   # get_variable applies the scope's initializer to None itself
+      init = None if initializer is None else (
+          lambda s, dtype=dtype, **_: initializer(s, dtype))
+      return tf.compat.v1.get_variable(name, shape, dtype, initializer=init,
+                                       trainable=trainable)
+    initializer = (initializer or tf.compat.v1.get_variable_scope().initializer
+                   or glorot_uniform)
     scope, _, leaf = f"{self._scope_name}/{name}".rpartition("/")
     with tf.name_scope(scope + "/"):   # absolute: names do not depend on the caller's scope
       return tf.Variable(initializer(shape, dtype), name=leaf, trainable=trainable)

@@ -55,7 +55,8 @@ PROGRAMS = {
         f"--data_dir={os.path.join(SHARED_DATA, 'conll2003')}", "--max_sentences=200",
         UNITS, "--embedding_dim=16", "--char_features=8", "--batch_size=8",
         "--parity_steps=5"], True),
-    # tf.nn.static_rnn under variable_scope("Model", reuse=...), state fed back.
+    # The cell called step by step under variable_scope("Model", initializer=...)/"RNN"
+    # with reuse_variables() (TF's PTB tutorial idiom); state fed back.
     "ptb_lm": Program(NN_RNN_CELL, [
         f"--data_dir={os.path.join(SHARED_DATA, 'ptb-sample')}", "--train_file=ptb.valid.txt",
         UNITS, "--num_steps=5",

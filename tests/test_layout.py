@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 PACKAGE = os.path.join(ROOT, "tf_lstm")
@@ -128,6 +130,8 @@ def test_cycle_finder_finds_a_cycle():
 
 _LOADED = """
 import sys
+
+import pytest
 before = set(sys.modules)
 {code}
 print("\\n".join(sorted(set(sys.modules) - before)))
@@ -184,3 +188,12 @@ def test_commands_hide_tensorflow_start_up_noise_unless_asked():
                          env=dict(env, TF_CPP_MIN_LOG_LEVEL="0", TF_ENABLE_ONEDNN_OPTS="0"),
                          capture_output=True, text=True, check=True)
   assert asked.stdout.split() == ["2.0", "0", "0"]   # the user's values win
+
+
+def test_without_tensorflow_datasets_a_data_directory_is_asked_for(monkeypatch):
+  """tensorflow-datasets is an extra (setup.cfg): without it, no data_dir is a clear error."""
+  from tf_lstm.app.data import DataError
+  from tf_lstm.app.data import images
+  monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)   # as if not installed
+  with pytest.raises(DataError, match=r"give the task's data directory .*tf_lstm\[tfds\]"):
+    images.load("mnist", "")

@@ -8,6 +8,7 @@
 import collections
 import os
 
+from tf_lstm.app.data import online
 from tf_lstm.app.data.idx import DataError
 
 COLUMNS = ("word", "pos", "ner")
@@ -41,7 +42,7 @@ def read_file(path):
 
 
 def _tfds_split(split):
-  import tensorflow_datasets as tfds  # Only the online path needs it.
+  tfds = online.tfds()   # Only the online path needs it.
   ds, info = tfds.load("conll2003", split=split, with_info=True)
   pos_names = info.features["pos"].feature.names
   ner_names = info.features["ner"].feature.names

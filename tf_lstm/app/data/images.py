@@ -5,6 +5,7 @@ import collections
 import numpy as np
 
 from tf_lstm.app.data import idx
+from tf_lstm.app.data import online
 
 ImageData = collections.namedtuple(
     "ImageData", ("train_images", "train_labels", "test_images", "test_labels"))
@@ -43,7 +44,7 @@ def load_idx(data_dir):
 
 def load_tfds(name):
   """``tfds.load(name)`` as numpy; an offline failure explains the data directory."""
-  import tensorflow_datasets as tfds  # Imported lazily: slow, and only for online use.
+  tfds = online.tfds()   # Imported lazily: slow, and only for online use.
   try:
     splits = tfds.as_numpy(tfds.load(name, split=["train", "test"], batch_size=-1,
                                      as_supervised=True))

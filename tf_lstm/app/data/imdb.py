@@ -13,6 +13,7 @@ import tarfile
 
 import numpy as np
 
+from tf_lstm.app.data import online
 from tf_lstm.app.data.idx import DataError
 
 CLASSES = ("neg", "pos")
@@ -99,7 +100,7 @@ def load(data_dir=None):
   if data_dir:
     source = find_source(data_dir)
     return load_tarball(source) if os.path.isfile(source) else load_folder(source)
-  import tensorflow_datasets as tfds  # Only the online path needs it.
+  tfds = online.tfds()   # Only the online path needs it.
   try:
     splits = tfds.load("imdb_reviews", split=["train", "test"], as_supervised=True)
   except Exception as e:  # pylint: disable=broad-except

@@ -1,4 +1,4 @@
-"""TF1-style reference written for tf_lstm, not an original: dropout-wrapped LSTM layers over MNIST rows.
+"""TF1-style reference written for tf_lstm, not an original: DropoutWrapper LSTMs on MNIST rows.
 
 Written here in the TF1 idiom (placeholders, tf.Session, tf.contrib.rnn's
 DropoutWrapper, MultiRNNCell and static_rnn) as the reference of

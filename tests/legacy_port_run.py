@@ -52,24 +52,43 @@ def _grouped(op):
   return seen
 
 
+def _assigns(tf, fetches):
+  """Whether ``fetches`` (nested) run a variable assignment (``tf.assign``'s op)."""
+  return any(getattr(f, "op", f).type in ("Assign", "AssignVariableOp")
+             for f in tf.nest.flatten(fetches)
+             if isinstance(f, (tf.Operation, tf.Tensor)))
+
+
 def install_restore_hook(tf, checkpoint, stop):
-  """Wraps BaseSession.run: the first run that initialises every variable restores."""
+  """Wraps BaseSession.run: the first run that initialises every variable restores.
+
+  A program that sets variables itself after initialising them (mnist_binary_lstm's
+  shadow kernels: ``sess.run([tf.assign(...)])``) gets CKPT restored again after
+  each such run, until its first run with a feed (training starts).
+  """
   base = tf.Session.__mro__[1]
   real_run = base.run
-  done = []
+  state = {"restored": False, "fed": False}
+
+  def restore(sess):
+    variables = sess.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+    with sess.graph.as_default():
+      tf.train.Saver(variables).restore(sess, checkpoint)
+    print("restored %d variables from %s" % (len(variables), checkpoint))
 
   def run(sess, fetches, *args, **kwargs):
     out = real_run(sess, fetches, *args, **kwargs)
-    if not done and isinstance(fetches, tf.Operation):
+    state["fed"] = state["fed"] or bool(args[:1] and args[0]) or bool(kwargs.get("feed_dict"))
+    if not state["restored"] and isinstance(fetches, tf.Operation):
       variables = sess.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
       if variables and {v.initializer for v in variables} <= _grouped(fetches):
-        done.append(True)
-        with sess.graph.as_default():
-          tf.train.Saver(variables).restore(sess, checkpoint)
-        print("restored %d variables from %s" % (len(variables), checkpoint))
+        state["restored"] = True
+        restore(sess)
         if stop:
           sys.stdout.flush()
           os._exit(0)   # pylint: disable=protected-access  (skip the program's rest)
+    elif state["restored"] and not state["fed"] and _assigns(tf, fetches):
+      restore(sess)
     return out
 
   base.run = run

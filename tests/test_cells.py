@@ -142,3 +142,65 @@ def test_bad_constructor_arguments():
   c = tf_lstm.BasicLSTMCell(3)
   with pytest.raises(ValueError, match="same cell object twice"):
     tf_lstm.MultiRNNCell([c, c])
+
+
+class SignLSTMCell(tf_lstm.BasicLSTMCell):
+  """A TF1-style subclass of a concrete cell: overrides build and call, reads TF1's names."""
+
+  def build(self, inputs_shape):
+    super().build(inputs_shape)
+    self.built_with = self.built_with + [tf.TensorShape(inputs_shape).as_list()]
+    self.scale = tf.Variable(0.5, trainable=False)   # made once: build runs once
+
+  def call(self, inputs, state):
+    c, h = state
+    kernel = self.scale * tf.sign(self._kernel)
+    gates = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), kernel), self._bias)
+    i, j, f, o = tf.split(gates, 4, axis=1)
+    new_c = c * tf.sigmoid(f + self._forget_bias) + tf.sigmoid(i) * self._activation(j)
+    new_h = self._activation(new_c) * tf.sigmoid(o)
+    return new_h, tf_lstm.LSTMStateTuple(new_c, new_h)
+
+
+@pytest.mark.parametrize("mode", ["eager", "function"])
+def test_subclass_build_and_call_are_used(rng, mode):
+  """TF1's subclassing contract: the unroll builds the subclass once (its own build,
+  with a TensorShape) and steps through its call, in scopes named after the subclass."""
+  cells = [SignLSTMCell(N, forget_bias=0.5) for _ in range(2)]
+  for cell in cells:
+    cell.built_with = []
+  multi = tf_lstm.MultiRNNCell(cells)
+  xs = [tf.constant(rng.normal(size=(B, D)).astype(np.float32)) for _ in range(3)]
+
+  def unroll(xs):
+    return tf_lstm.static_rnn(multi, xs, dtype=tf.float32)[0][-1]
+
+  run = tf.function(unroll) if mode == "function" else unroll
+  run(xs)
+  for cell in cells:   # random biases: their use in call is checked too
+    cell.bias.assign(rng.normal(size=cell.bias.shape).astype(np.float32))
+  got = run(xs).numpy()
+
+  assert [c.built_with for c in cells] == [[[None, D]], [[None, N]]]   # MultiRNNCell builds
+  assert [v.name for v in cells[0].trainable_variables] == [
+      "rnn/multi_rnn_cell/cell_0/sign_lstm_cell/bias:0",
+      "rnn/multi_rnn_cell/cell_0/sign_lstm_cell/kernel:0"]
+  assert cells[0]._kernel is cells[0].kernel and cells[0]._num_units == N
+  # Layer by layer: the second layer reads the first's outputs.
+  layer_in = [x.numpy() for x in xs]
+  for cell in cells:
+    c = h = np.zeros([B, N], np.float32)
+    kernel = 0.5 * np.sign(cell.kernel.numpy())
+    layer_out = []
+    for x in layer_in:
+      c, h = np_basic_lstm(x, c, h, kernel, cell.bias.numpy(), 0.5)
+      layer_out.append(h)
+    layer_in = layer_out
+  # float32 matmuls of 13 / 12 terms and 3 steps: a few ulp of values of order 1.
+  np.testing.assert_allclose(got, layer_in[-1], atol=1e-5)
+  plain = tf_lstm.BasicLSTMCell(N, forget_bias=0.5)   # the default call: the kernel, not sign
+  plain.build(D)
+  plain.kernel.assign(cells[0].kernel)
+  plain.bias.assign(cells[0].bias)
+  assert not np.allclose(plain(xs[0], plain.zero_state(B))[0].numpy(),
+                         cells[0](xs[0], cells[0].zero_state(B))[0].numpy(), atol=1e-3)

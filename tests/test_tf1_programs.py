@@ -49,6 +49,8 @@ PROGRAMS = {
     "mnist_dropout_lstm": Program(CONTRIB, [MNIST, UNITS], False),
     # A user's TF1 cell subclass (get_variable in call).
     "mnist_gflstm": Program(CONTRIB, [MNIST, UNITS], False),
+    # A subclass of the concrete BasicLSTMCell overriding build and call (reads _kernel).
+    "mnist_binary_lstm": Program(CONTRIB, [MNIST, "--hidden_size=16"], False),
     # tf.nn.bidirectional_dynamic_rnn (TF's own unroll) over tf_lstm cells.
     "conll_bilstm_tagger": Program(NN_RNN_CELL, [
         f"--data_dir={os.path.join(SHARED_DATA, 'conll2003')}", "--max_sentences=200",

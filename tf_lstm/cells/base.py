@@ -28,6 +28,9 @@ TF1's "already exists" error.  Eagerly (and in ``tf.function``) variables are
 plain ``tf.Variable``s owned by the cell; names need not be unique.
 """
 
+import functools
+import re
+
 import tensorflow as tf
 
 
@@ -42,14 +45,34 @@ class RNNCell(tf.Module):
   Subclasses implement ``_create_variables(input_depth)`` (calling
   ``add_weight`` for each variable) and
   ``_step(inputs, state) -> (output, new_state)``.
+
+  TF1's subclassing contract holds for every cell: ``cell(inputs, state)``
+  builds once (``if not built: self.build(inputs.shape)``), then returns
+  ``self.call(inputs, state)``, whose default is the cell's ``_step``.  A
+  subclass may override ``build(self, inputs_shape)`` (it receives a
+  ``TensorShape`` ``[batch, depth]``, runs once, in the cell's variable
+  scope; ``super().build(inputs_shape)`` creates the cell's variables) and
+  ``call(self, inputs, state)``, reading TF1's private names (``_kernel``,
+  ``_bias`` ... see each cell).
   """
 
+  # A wrapper forwards build to its cell: no scope, no variables of its own.
+  _forwards_build = False
+
   def __init__(self, input_depth=None, name=None):
-    super().__init__(name=name)
+    # TF1 layers' default name: a subclass BinaryLSTMCell builds under binary_lstm_cell/.
+    super().__init__(name=name or snake_case(type(self).__name__))
     self._input_depth = None
     self._scope_name = None
+    self._variable_scope = None
+    self._building = False
     if input_depth is not None:
       self.build(input_depth)
+
+  def __init_subclass__(cls, **kwargs):
+    super().__init_subclass__(**kwargs)
+    if "build" in vars(cls) and not cls._forwards_build:
+      cls.build = _build_once(vars(cls)["build"])
 
   @property
   def state_size(self):
@@ -72,20 +95,23 @@ class RNNCell(tf.Module):
     """The full variable scope the cell was built in (``rnn/basic_lstm_cell``), or None."""
     return self._scope_name
 
-  def build(self, input_depth):
-    """Creates the variables for inputs of depth ``input_depth`` (once).
+  def build(self, inputs_shape):
+    """Creates the variables for inputs ``[batch, depth]`` (once).
 
+    ``inputs_shape`` is TF1's (a ``TensorShape``) or the input depth (an int).
     Names follow the enclosing ``tf.compat.v1.variable_scope`` (see the module
     docstring): an unroll builds its cell under its own scope.
     """
-    input_depth = int(input_depth)
-    if input_depth <= 0:
-      raise ValueError(f"{self.name}: input depth must be positive, got {input_depth}")
-    if self._input_depth is not None:
-      if input_depth != self._input_depth:
-        raise ValueError(
-            f"{self.name}: built for input depth {self._input_depth}, "
-            f"called with depth {input_depth}")
+    depth = tf.compat.dimension_value(inputs_shape_of(self.name, inputs_shape)[-1])
+    if self._building:   # super().build(...) from a subclass's build: in the scope already
+      self._create_variables(depth)
+    else:
+      self._build_in_scope(depth, lambda: self._create_variables(depth))
+
+  def _build_in_scope(self, depth, create):
+    """Runs ``create()`` once, in the cell's variable scope, for inputs of ``depth``."""
+    if self.built:
+      self._check_depth(depth)
       return
     if graph_mode():
       # TF1 layers capture a uniquified scope (default_name) on first call.
@@ -94,8 +120,19 @@ class RNNCell(tf.Module):
       scope = tf.compat.v1.variable_scope(self.name)
     with scope as vs:
       self._scope_name = vs.name
-      self._create_variables(input_depth)
-    self._input_depth = input_depth
+      self._variable_scope = vs
+      self._building = True
+      try:
+        create()
+      finally:
+        self._building = False
+    self._input_depth = depth
+
+  def _check_depth(self, depth):
+    if depth != self.input_depth:
+      raise ValueError(
+          f"{self.name}: built for input depth {self.input_depth}, "
+          f"called with depth {depth}")
 
   def add_weight(self, name, shape, initializer=None, dtype=tf.float32, trainable=True):
     """Creates variable ``<scope_name>/<name>`` of ``shape``; call from ``_create_variables``.
@@ -138,8 +175,70 @@ class RNNCell(tf.Module):
     depth = tf.compat.dimension_value(inputs.shape[-1])   # an int, also under disable_v2_behavior
     if depth is None:
       raise ValueError(f"{self.name}: the input depth must be known statically")
-    self.build(depth)
+    if not self.built:
+      self.build(inputs.shape)
+    else:
+      self._check_depth(depth)
+    return self._run_call(inputs, state)
+
+  def _run_call(self, inputs, state):
+    """Runs ``call`` (tf1_cell.RNNCell runs it in the cell's variable scope)."""
+    return self.call(inputs, state)
+
+  def call(self, inputs, state):
+    """TF1's step hook: ``(output, new_state)``; by default the cell's own ``_step``."""
     return self._step(inputs, state)
+
+
+def snake_case(name):
+  """TF1 layers' default name: ``BasicLSTMCell`` -> ``basic_lstm_cell``."""
+  name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+  return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def inputs_shape_of(name, inputs_shape):
+  """TF1's ``inputs_shape`` ``[batch, depth]`` (depth a positive int) from a shape or a depth."""
+  if isinstance(inputs_shape, (tf.TensorShape, list, tuple)):
+    shape = tf.TensorShape(inputs_shape)
+  else:
+    shape = tf.TensorShape([None, int(inputs_shape)])
+  depth = None if shape.rank != 2 else tf.compat.dimension_value(shape[-1])
+  if depth is None:
+    raise ValueError(f"{name}: build needs [batch, depth] with a known depth (or the depth), "
+                     f"got {shape}")
+  if depth <= 0:
+    raise ValueError(f"{name}: input depth must be positive, got {depth}")
+  return tf.TensorShape([tf.compat.dimension_value(shape[0]), depth])
+
+
+def _build_once(build):
+  """Wraps a subclass's ``build(inputs_shape)``: TF1's ``Layer.__call__`` rule.
+
+  The outermost call runs ``build`` once, in the cell's variable scope, with a
+  ``TensorShape`` (unrolls and ``MultiRNNCell`` pass an int depth), and marks
+  the cell built; later calls only check the depth.  Calls from inside a
+  build (``super().build(inputs_shape)``) are plain calls.
+  """
+
+  @functools.wraps(build)
+  def build_once(self, inputs_shape):
+    shape = inputs_shape_of(self.name, inputs_shape)
+    if self._building:
+      return build(self, shape)
+    depth = tf.compat.dimension_value(shape[-1])
+    return self._build_in_scope(depth, lambda: build(self, shape))
+
+  return build_once
+
+
+def tf1_alias(attribute):
+  """A read-only property: TF1's private name (``_kernel``) for ``attribute`` (``kernel``).
+
+  For subclasses' ``build`` / ``call``, which read TF1's names; the variable
+  stays tracked (and checkpointed) under ``attribute`` only.
+  """
+  return property(lambda self: getattr(self, attribute),
+                  doc=f"TF1's name for ``{attribute}``.")
 
 
 def glorot_uniform(shape, dtype=tf.float32):

@@ -50,6 +50,9 @@ class BasicLSTMCell(base.RNNCell):
     ``kernel`` ``[input_depth + num_units, 4 * num_units]``, gate order
     i, j, f, o; ``bias`` ``[4 * num_units]`` (zeros); ``forget_bias`` is added
     at run time, never stored.
+    TF1's private names ``_kernel``, ``_bias``, ``_forget_bias``,
+    ``_num_units``, ``_activation`` hold the same values, for a subclass's
+    ``build`` / ``call`` (see base.RNNCell).
 
   Example:
     cell = BasicLSTMCell(128)
@@ -57,8 +60,12 @@ class BasicLSTMCell(base.RNNCell):
     out, state = cell(tf.zeros([32, 28]), state)   # out: [32, 128]
   """
 
+  # TF1's private names, read by subclasses' build / call (TF1 subclassing contract).
+  _kernel = base.tf1_alias("kernel")
+  _bias = base.tf1_alias("bias")
+
   def __init__(self, num_units, forget_bias=1.0, activation=tf.tanh,
-               input_depth=None, name="basic_lstm_cell"):
+               input_depth=None, name=None):
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
     self._num_units = int(num_units)

@@ -14,8 +14,12 @@ class BasicRNNCell(base.RNNCell):
   ``bias`` ``[num_units]``. The state is the output, ``[batch, num_units]``.
   """
 
+  # TF1's private names, read by subclasses' build / call (TF1 subclassing contract).
+  _kernel = base.tf1_alias("kernel")
+  _bias = base.tf1_alias("bias")
+
   def __init__(self, num_units, activation=tf.tanh, input_depth=None,
-               name="basic_rnn_cell"):
+               name=None):
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
     self._num_units = int(num_units)

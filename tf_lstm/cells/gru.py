@@ -18,7 +18,13 @@ class GRUCell(base.RNNCell):
   ``candidate/kernel`` ``[D + N, N]``, ``candidate/bias`` ``[N]`` (zeros).
   """
 
-  def __init__(self, num_units, activation=tf.tanh, input_depth=None, name="gru_cell"):
+  # TF1's private names, read by subclasses' build / call (TF1 subclassing contract).
+  _gate_kernel = base.tf1_alias("gates_kernel")
+  _gate_bias = base.tf1_alias("gates_bias")
+  _candidate_kernel = base.tf1_alias("candidate_kernel")
+  _candidate_bias = base.tf1_alias("candidate_bias")
+
+  def __init__(self, num_units, activation=tf.tanh, input_depth=None, name=None):
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
     self._num_units = int(num_units)

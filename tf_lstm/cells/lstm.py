@@ -63,9 +63,17 @@ class LSTMCell(base.RNNCell):
     out, state = cell(tf.zeros([8, 28]), cell.zero_state(8))   # out: [8, 32]
   """
 
+  # TF1's private names, read by subclasses' build / call (TF1 subclassing contract).
+  _kernel = base.tf1_alias("kernel")
+  _bias = base.tf1_alias("bias")
+  _w_f_diag = base.tf1_alias("w_f_diag")
+  _w_i_diag = base.tf1_alias("w_i_diag")
+  _w_o_diag = base.tf1_alias("w_o_diag")
+  _proj_kernel = base.tf1_alias("projection_kernel")
+
   def __init__(self, num_units, use_peepholes=False, cell_clip=None, num_proj=None,
                proj_clip=None, forget_bias=1.0, activation=tf.tanh, input_depth=None,
-               name="lstm_cell"):
+               name=None):
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
     if num_proj is not None and int(num_proj) <= 0:

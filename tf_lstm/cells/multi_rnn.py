@@ -14,7 +14,7 @@ class MultiRNNCell(base.RNNCell):
   (a layer built before the stack keeps the names it was built with).
   """
 
-  def __init__(self, cells, input_depth=None, name="multi_rnn_cell"):
+  def __init__(self, cells, input_depth=None, name=None):
     cells = list(cells)
     if not cells:
       raise ValueError("MultiRNNCell needs at least one cell")

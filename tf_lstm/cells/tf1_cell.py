@@ -25,9 +25,6 @@ reuse); eagerly and in ``tf.function`` the cell creates each such variable
 once and owns it.
 """
 
-import functools
-import re
-
 import tensorflow as tf
 
 from tf_lstm.cells import base
@@ -45,35 +42,6 @@ class _TF1CellType(type):
     if cls is RNNCell:
       return issubclass(sub, base.RNNCell)
     return super().__subclasscheck__(sub)
-
-
-def _snake_case(name):
-  """TF1 layers' default name: ``MinimalRNNCell`` -> ``minimal_rnn_cell``."""
-  name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-  return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def _framework_build(user_build):
-  """Wraps a subclass's ``build(inputs_shape)`` so it runs once, in the cell's scope.
-
-  The unrolls (and ``__call__``) call ``build`` with an input depth; the user's
-  ``build`` receives TF1's ``inputs_shape`` (``[batch, depth]``, batch None).
-  A ``super().build(inputs_shape)`` from inside it is a plain call.
-  """
-
-  @functools.wraps(user_build)
-  def build(self, inputs_shape):
-    if self._in_user_build:
-      return user_build(self, inputs_shape)
-    shape = (tf.TensorShape([None, inputs_shape]) if isinstance(inputs_shape, int)
-             else tf.TensorShape(inputs_shape))
-    if shape.rank != 2 or shape[-1] is None:
-      raise ValueError(f"{self.name}: build needs [batch, depth] with a known depth, "
-                       f"got {shape}")
-    self._pending_build = (user_build, shape)
-    base.RNNCell.build(self, shape[-1])
-
-  return build
 
 
 class RNNCell(base.RNNCell, metaclass=_TF1CellType):
@@ -100,17 +68,9 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
       raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
     self._trainable = bool(trainable)
     self._dtype = None if dtype is None else tf.as_dtype(dtype)
-    self._in_user_build = False
-    self._pending_build = None
-    self._call_scope = None
     self._called = False
     self._owned = {}   # variables get_variable made inside call (eager / tf.function)
-    super().__init__(name=name or _snake_case(type(self).__name__))
-
-  def __init_subclass__(cls, **kwargs):
-    super().__init_subclass__(**kwargs)
-    if "build" in vars(cls):
-      cls.build = _framework_build(vars(cls)["build"])
+    super().__init__(name=name or base.snake_case(type(self).__name__))
 
   @property
   def built(self):
@@ -129,7 +89,11 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
     return self._trainable
 
   def build(self, inputs_shape):
-    """TF1's hook: create the variables for ``inputs_shape`` ``[batch, depth]``."""
+    """TF1's hook: create the variables for ``inputs_shape`` ``[batch, depth]``.
+
+    Runs once, in the cell's scope (base.RNNCell's ``build`` rule); the
+    default creates none (a cell may call ``get_variable`` in ``call``).
+    """
     del inputs_shape
 
   def call(self, inputs, state):
@@ -156,28 +120,18 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
 
   add_variable = add_weight
 
-  def _create_variables(self, input_depth):
-    user_build, shape = self._pending_build
-    self._pending_build = None
-    self._call_scope = tf.compat.v1.get_variable_scope()   # base.build entered it
-    self._in_user_build = True
-    try:
-      user_build(self, shape)
-    finally:
-      self._in_user_build = False
-
   def __call__(self, inputs, state, scope=None):
     if scope is not None:
       raise ValueError(f"{self.name}: scope= is not supported; call the cell (or the "
                        "unroll) inside tf.compat.v1.variable_scope(scope) instead")
     return super().__call__(inputs, state)
 
-  def _step(self, inputs, state):
+  def _run_call(self, inputs, state):
     if base.graph_mode():   # TF1's rule: the first call creates, later calls reuse
-      scope = tf.compat.v1.variable_scope(self._call_scope, reuse=True if self._called else None,
+      scope = tf.compat.v1.variable_scope(self._variable_scope, reuse=True if self._called else None,
                                           auxiliary_name_scope=False)
     else:
-      scope = tf.compat.v1.variable_scope(self._call_scope, custom_getter=self._own_variable,
+      scope = tf.compat.v1.variable_scope(self._variable_scope, custom_getter=self._own_variable,
                                           auxiliary_name_scope=False)
     with scope:
       result = self.call(inputs, state)
@@ -189,7 +143,7 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
     """Eagerly: ``get_variable`` in ``call`` makes a variable once; later steps get it back."""
     del getter, kwargs
     if name not in self._owned:
-      prefix = self._call_scope.name + "/"
+      prefix = self._variable_scope.name + "/"
       relative = name[len(prefix):] if name.startswith(prefix) else name
       with tf.init_scope():   # out of tf.function / tf.while_loop bodies
         self._owned[name] = self.add_weight(relative, shape, dtype, initializer,
@@ -206,10 +160,6 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
       raise ValueError(f"{self.name}: get_initial_state needs inputs or batch_size")
     return self.zero_state(batch_size, dtype or self._dtype or tf.float32)
 
-
-# The default hook is framework-built too, so a cell without ``build`` (one
-# that calls get_variable in ``call``) still gets its scope on the first call.
-RNNCell.build = _framework_build(RNNCell.build)
 
 # contrib's (and rnn_cell_impl's) LayerRNNCell: the same surface (build + add_variable).
 LayerRNNCell = RNNCell

@@ -18,6 +18,8 @@ from tf_lstm.cells.keep_prob import KEEP_VARIABLES, KeepProb
 class _Wrapper(base.RNNCell):
   """Forwards ``state_size``, ``output_size``, building and ``zero_state`` to ``cell``."""
 
+  _forwards_build = True
+
   def __init__(self, cell, name=None):
     if not (callable(cell) and hasattr(cell, "state_size") and hasattr(cell, "output_size")):
       raise TypeError(f"{type(self).__name__}: cell must be an RNNCell (callable, with "

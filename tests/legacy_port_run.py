@@ -13,7 +13,8 @@ TF_USE_LEGACY_KERAS is unset and legacy/_compat.py skips its tf-keras check
 (LEGACY_RNN=tf_lstm).  --restore: right after the program initialises its
 variables (the run of an op that runs every variable's initializer), a
 ``tf.compat.v1.train.Saver`` over all its global variables restores CKPT (it
-fails unless every variable is in CKPT with its shape); --stop_after_restore
+fails unless every variable is in CKPT with its shape), and again after each
+later run, before training, that assigns variables; --stop_after_restore
 then ends the process (exit 0) having printed "restored".
 """
 
@@ -68,16 +69,22 @@ def install_restore_hook(tf, checkpoint, stop):
   """
   base = tf.Session.__mro__[1]
   real_run = base.run
-  state = {"restored": False, "fed": False}
+  state = {"restored": False, "fed": False, "restoring": False}
 
   def restore(sess):
     variables = sess.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
-    with sess.graph.as_default():
-      tf.train.Saver(variables).restore(sess, checkpoint)
+    state["restoring"] = True   # the Saver's own run (fed a file name) is not the program's
+    try:
+      with sess.graph.as_default():
+        tf.train.Saver(variables).restore(sess, checkpoint)
+    finally:
+      state["restoring"] = False
     print("restored %d variables from %s" % (len(variables), checkpoint))
 
   def run(sess, fetches, *args, **kwargs):
     out = real_run(sess, fetches, *args, **kwargs)
+    if state["restoring"]:
+      return out
     state["fed"] = state["fed"] or bool(args[:1] and args[0]) or bool(kwargs.get("feed_dict"))
     if not state["restored"] and isinstance(fetches, tf.Operation):
       variables = sess.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)

@@ -8,8 +8,9 @@ MNIST programs write their parity record through legacy/_run_with_parity.py,
 the others (``--dump_dir``) themselves.  The copy restores the first run's
 starting checkpoint right after its own variable initialisation (a
 ``tf.compat.v1.train.Saver`` over all its variables: TF1's checkpoint loads
-into the tf_lstm program by name and shape), so both records start from the
-same weights.  Asserted: the same record keys and variable names; equal
+into the tf_lstm program by name and shape; again after the program's own
+assignments before training, mnist_binary_lstm's shadow kernels), so both
+records start from the same weights.  Asserted: the same record keys and variable names; equal
 starting weights and data; logits, loss and gradients within 1e-5; the loss
 trajectory and final weights within 1e-4 (tests/parity's tolerances); both
 programs' checkpoints hold the same variables (names, shapes, dtypes, optimizer

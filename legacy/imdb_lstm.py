@@ -15,7 +15,9 @@ cells, see _compat.py).  It reads token ids, not text: an .npz with
 constant-initialised ones, the biases, get uniform noise in [-0.1, 0.1] so a
 port that swaps biases fails; noised: their names), x0/len0/y0
 (the first batch), logits0, loss0, grad/<name> (dense) at the initial
-weights, and losses [S] of S Adam steps over consecutive batches of the file.
+weights, losses [S] of S Adam steps over consecutive batches of the file and
+final/<name> (the variables after them); DIR/init_ckpt/model.ckpt holds the
+starting weights (noise included, every global variable).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +30,7 @@ import _compat  # noqa: F401  (must precede tensorflow: sets TF_USE_LEGACY_KERAS
 import _parity
 import numpy as np
 import tensorflow.compat.v1 as tf
+from tensorflow.contrib import rnn
 
 tf.disable_v2_behavior()
 
@@ -66,7 +69,7 @@ def main(argv=None):
       "embedding", [flags.vocab_size, flags.embedding_dim],
       initializer=tf.random_uniform_initializer(-0.05, 0.05))
   inputs = tf.nn.embedding_lookup(embedding, x)
-  cell = tf.nn.rnn_cell.BasicLSTMCell(flags.num_units, forget_bias=1.0)
+  cell = rnn.BasicLSTMCell(flags.num_units, forget_bias=1.0)
   outputs, _ = tf.nn.dynamic_rnn(cell, inputs, sequence_length=seq_len,
                                  dtype=tf.float32)
   # outputs are zero past each length: the sum over time is the sum over valid steps.
@@ -96,6 +99,10 @@ def main(argv=None):
       names = [v.name[:-2] for v in tvars]
       for n, v in zip(names, sess.run(tvars)):
         record["init/" + n] = v
+      ckpt_dir = os.path.join(flags.dump_dir, "init_ckpt")
+      if not os.path.isdir(ckpt_dir):
+        os.makedirs(ckpt_dir)
+      tf.train.Saver(max_to_keep=None).save(sess, os.path.join(ckpt_dir, "model.ckpt"))
       feed = batch(0)
       l0, lg0, g0 = sess.run([loss, logits, grads], feed_dict=feed)
       record.update(x0=feed[x], len0=feed[seq_len], y0=feed[y], logits0=lg0, loss0=l0)
@@ -108,6 +115,8 @@ def main(argv=None):
       print("step %d loss %.6f" % (k + 1, l))
     if flags.dump_dir:
       record["losses"] = np.asarray(losses, np.float32)
+      for n, v in zip(names, sess.run(tvars)):
+        record["final/" + n] = v
       record["batch_size"] = np.asarray(bs)
       record["learning_rate"] = np.asarray(flags.learning_rate)
       if not os.path.isdir(flags.dump_dir):

@@ -40,8 +40,25 @@ NN_RNN_CELL = "rnn = tf.nn.rnn_cell  # was: tf.contrib.rnn\n"
 MNIST_RECORD = ["--parity_steps=8", "--parity_batch_size=16"]
 UNITS = "--num_units=16"
 
-# import_line: the line switched; direct: the program writes its own record.
-Program = collections.namedtuple("Program", "import_line flags direct")
+# import_line: the line switched; direct: the program writes its own record;
+# inputs(directory): writes the program's input files there, returns their flags.
+Program = collections.namedtuple("Program", "import_line flags direct inputs",
+                                 defaults=(None,))
+
+
+def imdb_ids(directory):
+  """Token ids as legacy/imdb_lstm.py reads them: variable lengths, 0-padded."""
+  rng = np.random.RandomState(0)
+  n, steps = 48, 10
+  lengths = rng.randint(1, steps + 1, size=n).astype(np.int32)
+  ids = rng.randint(2, 40, size=(n, steps)).astype(np.int32)
+  ids[np.arange(steps)[None, :] >= lengths[:, None]] = 0
+  path = os.path.join(str(directory), "ids.npz")
+  np.savez(path, train_ids=ids, train_lengths=lengths,
+           train_labels=rng.randint(0, 2, n).astype(np.int32))
+  return [f"--ids={path}", "--vocab_size=40"]
+
+
 MNIST = f"--data_dir={MNIST_5K}"
 PROGRAMS = {
     "mnist_static_rnn": Program(CONTRIB, [MNIST], False),   # seed 003's: no other flags
@@ -63,6 +80,10 @@ PROGRAMS = {
         f"--data_dir={os.path.join(SHARED_DATA, 'ptb-sample')}", "--train_file=ptb.valid.txt",
         UNITS, "--num_steps=5",
         "--batch_size=4", "--parity_windows=2", "--parity_steps=5"], True),
+    # tf.nn.dynamic_rnn (TF's own unroll) with sequence_length over a tf_lstm cell.
+    "imdb_lstm": Program(CONTRIB, [
+        UNITS, "--embedding_dim=8", "--batch_size=6", "--learning_rate=0.01",
+        "--train_steps=5"], True, imdb_ids),
 }
 SEED_PROGRAM = "mnist_static_rnn"
 # Same graphs with TF1's kernels vs ours: float32 values of order 1 agree to a
@@ -112,9 +133,10 @@ def ported_copy(program, directory):
 
 def _command(program, path, dump_dir):
   spec = PROGRAMS[program]
+  flags = spec.flags + (spec.inputs(os.path.dirname(dump_dir)) if spec.inputs else [])
   if spec.direct:
-    return ["--direct", "--", path, *spec.flags, f"--dump_dir={dump_dir}"]
-  return ["--", f"--dump_dir={dump_dir}", *MNIST_RECORD, path, *spec.flags]
+    return ["--direct", "--", path, *flags, f"--dump_dir={dump_dir}"]
+  return ["--", f"--dump_dir={dump_dir}", *MNIST_RECORD, path, *flags]
 
 
 _RUNS = {}

@@ -70,7 +70,7 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
     self._dtype = None if dtype is None else tf.as_dtype(dtype)
     self._called = False
     self._owned = {}   # variables get_variable made inside call (eager / tf.function)
-    super().__init__(name=name or base.snake_case(type(self).__name__))
+    super().__init__(name=name)   # None: the class name in snake case (base.RNNCell)
 
   @property
   def built(self):

@@ -17,6 +17,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import ROOT, SHARED_DATA
+from tests.parity.harness import relative_diff
 from tf_lstm.app import config as config_lib
 from tf_lstm.app import tf1_import
 from tf_lstm.app.data import conll as conll_data
@@ -91,13 +92,6 @@ def port(app, record):
   for name, v in variables.items():
     v.assign(reader.get_tensor(name))
   return model, optimizer, variables
-
-
-def relative_diff(port_value, tf1_value):
-  """``max |port - tf1| / max |tf1|``."""
-  tf1_value = np.asarray(tf1_value, np.float64)
-  return float(np.max(np.abs(np.asarray(port_value, np.float64) - tf1_value))
-               / max(np.max(np.abs(tf1_value)), 1e-30))
 
 
 def test_app_features_equal_the_tf1_scripts(app, record):

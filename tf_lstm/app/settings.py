@@ -58,5 +58,10 @@ RUN = (
 )
 
 
+# A model setting of several tasks (image tasks, imdb; the CoNLL taggers always are).
+BIDIRECTIONAL = Option("bidirectional", False, "A forward and a backward RNN, outputs "
+                       "concatenated.")
+
+
 def by_name(options):
   return {o.name: o for o in options}

@@ -1,4 +1,5 @@
-"""Sequence classifier: rows -> cell unrolled with ``static_rnn`` -> linear head."""
+"""Sequence classifier: rows -> cell(s) unrolled with ``static_rnn`` (or
+``static_bidirectional_rnn``) -> linear head."""
 
 import tensorflow as tf
 
@@ -9,7 +10,10 @@ from tf_lstm.cells import base
 class SequenceClassifier(tf.Module):
   """``logits = last_output @ output/kernel + output/bias`` (the TF1 MNIST model).
 
-  With ``pooling="mean"`` the head reads the mean of all step outputs, and with
+  With ``cell_bw`` the rows go through ``static_bidirectional_rnn`` and the
+  head reads ``[f_T; b_T]`` ``[fw_size + bw_size]`` (``b_T``: the backward
+  cell's output at the last row, which has read only that row, as TF1
+  programs took ``outputs[-1]``).  With ``pooling="mean"`` the head reads the mean of all step outputs, and with
   ``input_projection=P`` each step's input first goes through a linear
   ``[input_depth, P]`` projection (the naive-LSTM study's "embedding").
 
@@ -17,31 +21,36 @@ class SequenceClassifier(tf.Module):
     cell: an ``RNNCell``.
     num_classes: size of the output layer.
     input_depth: depth of one time step (28 for MNIST rows).
+    cell_bw: the backward ``RNNCell`` (None: unidirectional).
   Call: ``images`` ``[batch, time, input_depth]`` float -> logits ``[batch, num_classes]``.
   """
 
   def __init__(self, cell, num_classes, input_depth, input_projection=None,
-               pooling="last", name="classifier"):
+               pooling="last", cell_bw=None, name="classifier"):
     super().__init__(name=name)
     if pooling not in ("last", "mean"):
       raise ValueError(f"pooling must be 'last' or 'mean', got {pooling!r}")
-    self.cell = cell
+    self.cell, self.cell_bw = cell, cell_bw
     self.num_classes = int(num_classes)
     self.input_depth = int(input_depth)
     self.pooling = pooling
     with self.name_scope:
+      depth = self.input_depth
+      self.projection_kernel = None
       if input_projection:
+        depth = int(input_projection)
         with tf.name_scope("projection"):
           self.projection_kernel = tf.Variable(
-              base.glorot_uniform([self.input_depth, int(input_projection)]), name="kernel")
-          self.projection_bias = tf.Variable(tf.zeros([int(input_projection)]), name="bias")
-        cell.build(int(input_projection))
-      else:
-        self.projection_kernel = None
-        cell.build(self.input_depth)
+              base.glorot_uniform([self.input_depth, depth]), name="kernel")
+          self.projection_bias = tf.Variable(tf.zeros([depth]), name="bias")
+      features = 0
+      for c in (cell, cell_bw):
+        if c is not None:
+          c.build(depth)
+          features += c.output_size
       with tf.name_scope("output"):
         self.output_kernel = tf.Variable(
-            base.glorot_uniform([cell.output_size, self.num_classes]), name="kernel")
+            base.glorot_uniform([features, self.num_classes]), name="kernel")
         self.output_bias = tf.Variable(tf.zeros([self.num_classes]), name="bias")
 
   def features(self, images):
@@ -50,7 +59,11 @@ class SequenceClassifier(tf.Module):
     if self.projection_kernel is not None:
       steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias
                for x in tf.unstack(images, axis=1)]
-    outputs, _ = unroll.static_rnn(self.cell, steps, dtype=images.dtype)
+    if self.cell_bw is None:
+      outputs, _ = unroll.static_rnn(self.cell, steps, dtype=images.dtype)
+    else:
+      outputs, _, _ = unroll.static_bidirectional_rnn(self.cell, self.cell_bw, steps,
+                                                      dtype=images.dtype)
     if self.pooling == "mean":
       return tf.add_n(outputs) / float(len(outputs))
     return outputs[-1]

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tf_lstm.app import models
 from tf_lstm.app import precision
+from tf_lstm.app import settings
 from tf_lstm.app.data import images as image_data
 from tf_lstm.app.tasks import base
 from tf_lstm.cells.registry import Option
@@ -45,6 +46,7 @@ class ImageTask(base.Task):
              "(0: none).", lower=0),
       Option("pooling", "last", "The head reads the last output or the mean over time.",
              choices=("last", "mean")),
+      settings.BIDIRECTIONAL,
   )
   train_options = (
       Option("augment_shift", 0, "Randomly translate training images by up to N pixels "
@@ -77,9 +79,11 @@ class ImageTask(base.Task):
     return lambda images, labels: (scale(images), labels)
 
   def build_model(self, model_config):
+    cell_bw = models.cell_from_config(model_config) if model_config.bidirectional else None
     return models.SequenceClassifier(
         models.cell_from_config(model_config), self.num_classes, input_depth=WIDTH,
-        input_projection=model_config.input_projection, pooling=model_config.pooling)
+        input_projection=model_config.input_projection, pooling=model_config.pooling,
+        cell_bw=cell_bw)
 
   def serving_module(self, model, jit_compile=False):
     from tf_lstm.app.export import image_serving  # Only exports need it.

@@ -7,6 +7,7 @@ it back.  Each review keeps its last ``max_length`` tokens.
 """
 
 from tf_lstm.app import models
+from tf_lstm.app import settings
 from tf_lstm.app.data import imdb as imdb_data
 from tf_lstm.app.data import text
 from tf_lstm.app.models.text_classifier import TextClassifier
@@ -23,7 +24,7 @@ class ImdbTask(base.Task):
   model_options = (
       options.VOCAB_SIZE, options.EMBEDDING_DIM,
       Option("max_length", 256, "Tokens kept per review (its last N).", lower=1),
-      Option("bidirectional", False, "A forward and a backward RNN, outputs concatenated."),
+      settings.BIDIRECTIONAL,
       options.DROPOUT,
   )
   # Its best measured configuration (benchmarks/imdb.py; result: docs/benchmarks.md).

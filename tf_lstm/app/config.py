@@ -9,10 +9,16 @@ restated here.
 
 A run's ``config.json`` (``to_dict``) holds only the settings that apply to it
 (its cell's options, its task's options); ``from_dict`` also reads the older
-files that held every field.
+files that held every field, and refuses one that lacks a common setting.
+
+On resume (``tf_lstm.app.training.checkpoints``) the settings of
+``settings.TRAIN_PER_SEGMENT`` and ``settings.RUN`` may change
+(``segment_setting_names``); every other one must match (``fixed_setting_names``).
+Float settings must be finite.
 """
 
 import dataclasses
+import math
 
 from tf_lstm.app import settings
 from tf_lstm.app import tasks
@@ -61,6 +67,23 @@ def train_setting_names(task):
   return list(dict.fromkeys(names + [o.name for o in settings.RUN]))
 
 
+# May change when a run resumes (recorded per segment); every other setting is fixed.
+_PER_SEGMENT = frozenset(o.name for o in settings.TRAIN_PER_SEGMENT + settings.RUN)
+# Every config.json has held these since the first; cells' and tasks' options added
+# later take their declared default when an older file lacks them.
+REQUIRED = tuple(o.name for o in settings.MODEL + settings.TRAIN)
+
+
+def fixed_setting_names(task):
+  """The training settings (the model's aside) a resumed run of ``task`` must keep."""
+  return [n for n in train_setting_names(task) if n not in _PER_SEGMENT]
+
+
+def segment_setting_names(task):
+  """The settings that may change when a run of ``task`` resumes (recorded per segment)."""
+  return [n for n in train_setting_names(task) if n in _PER_SEGMENT]
+
+
 def setting_owners(name):
   """Who declares setting ``name``: ``("all", ())``, ``("cell", cells)`` or ``("task", tasks)``."""
   if name in settings.by_name(settings.MODEL + settings.TRAIN + settings.RUN):
@@ -81,13 +104,21 @@ def _check(record, options, applies, owner_of):
   for name, option in options.items():
     value = getattr(record, name)
     if name in applies:
-      problem = option.problem(value)
+      problem = option.problem(value) or finite_problem(option, value)
       if problem:
         raise ValueError(problem)
     elif value != option.default:
       kind, owners = setting_owners(name)
       raise ValueError(f"{name}={value!r} applies to {kind} {'/'.join(owners)} only, "
                        f"not to this run ({owner_of})")
+
+
+def finite_problem(option, value):
+  """Why a float setting's ``value`` is not accepted (nan, +-inf), or None."""
+  if (option.type is float and isinstance(value, (int, float)) and not isinstance(value, bool)
+      and not math.isfinite(value)):
+    return f"{option.name} must be a finite number, got {value!r}"
+  return None
 
 
 def _model_check(self):
@@ -124,8 +155,17 @@ def _train_to_dict(self):
 
 
 def _train_from_dict(cls, d):
-  """A ``TrainConfig`` from ``to_dict``'s output or an older, every-field config.json."""
-  d = {_RENAMED.get(k, k): v for k, v in dict(d).items()}
+  """A ``TrainConfig`` from ``to_dict``'s output or an older, every-field config.json.
+
+  Keys that are not settings (``segments``: the run's record) are left out.
+  ``ValueError`` naming the common settings (``REQUIRED``) the dict lacks.
+  """
+  if not isinstance(d, dict) or not isinstance(d.get("model"), dict):
+    raise ValueError("expected an object with a \"model\" object")
+  d = {_RENAMED.get(k, k): v for k, v in d.items() if k != "segments"}
+  missing = [n for n in REQUIRED if n not in (d["model"] if n in MODEL_SETTINGS else d)]
+  if missing:
+    raise ValueError(f"it lacks {', '.join(missing)}")
   d["model"] = ModelConfig(**d["model"])
   return cls(**d)
 

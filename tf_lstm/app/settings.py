@@ -26,16 +26,28 @@ MODEL = (
     Option("num_units", 128, "Units per layer.", lower=1),
 )
 
-# How to train.
-TRAIN = (
+# How to train, fixed for a run: a resume with other values is refused, listing them
+# (as for MODEL).  The optimizer's slots are in the checkpoint; the data order and the
+# step count are in units of batch_size; seed drew the initial weights (already in the
+# checkpoint) and orders the data.  A task's own train options (``Task.train_options``:
+# augment_shift, dtype, ptb's num_steps and files) are fixed likewise: they shape the
+# data stream or the step's numerics.
+TRAIN_FIXED = (
     Option("optimizer", "adam", "Optimizer.", choices=sorted(optimizers.OPTIMIZERS)),
+    Option("batch_size", 128, "Global batch size.", lower=1),
+    Option("seed", 0, "Random seed (weights and data order).", lower=0),
+)
+
+# How to train, may change when a run resumes: the new values are used from the resumed
+# step on (learning_rate replaces the checkpoint's), and config.json / results.json
+# record each segment's values ("segments").
+TRAIN_PER_SEGMENT = (
     Option("learning_rate", 1e-3, "Base learning rate.", positive=True),
     Option("lr_schedule", "constant", "Learning-rate multiplier over training.",
            choices=schedules.SCHEDULES),
     Option("lr_decay", 1.0, "lr_schedule epoch_decay: multiply the rate by this each epoch "
            "after lr_decay_epoch.", lower=0.0),
     Option("lr_decay_epoch", 0, "lr_schedule epoch_decay: epochs at the full rate.", lower=0),
-    Option("batch_size", 128, "Global batch size.", lower=1),
     Option("epochs", 1.0, "Training length in epochs (ignored with train_steps).",
            positive=True),
     Option("train_steps", 0, "Training length in steps (0: from epochs).", lower=0),
@@ -43,10 +55,12 @@ TRAIN = (
     Option("checkpoint_every", 200, "Save a checkpoint every N steps.", lower=1),
     Option("log_every", 50, "Log progress every N steps.", lower=1),
     Option("clip_norm", 0.0, "Clip gradients to this global norm (0: off).", lower=0.0),
-    Option("seed", 0, "Random seed (weights and data order).", lower=0),
 )
 
-# Where the run reads and writes (not part of what a resumed run must match).
+TRAIN = TRAIN_FIXED + TRAIN_PER_SEGMENT
+
+# Where the run reads and writes, and what it does at the end: may change on resume
+# (recorded per segment like TRAIN_PER_SEGMENT).
 RUN = (
     Option("data_dir", "", "The task's data directory (mnist: the four IDX files; "
            "default: tensorflow_datasets).", type=str),
@@ -55,6 +69,8 @@ RUN = (
     Option("export_dir", "", "Write a SavedModel here (next free version).", type=str),
     Option("tflite", False, "With export_dir: also write <version>/model.tflite "
            "(image tasks)."),
+    Option("force_export", False, "With export_dir: export even when the run's final step "
+           "is already exported there (a finished run re-run)."),
 )
 
 

@@ -1,9 +1,12 @@
 """absl flags derived from the settings' declarations (``Option`` records).
 
 A flag's name, default, type, help, choices and bounds are the option's; a
-``positive`` option gets a validator.  Flags are defined on a ``FlagValues``
+``positive`` option gets a validator, and a float one a finiteness validator
+(absl's bounds let nan and inf through).  Flags are defined on a ``FlagValues``
 passed in (the commands pass ``flags.FLAGS``; tests a fresh one).
 """
+
+import math
 
 from absl import flags
 
@@ -27,6 +30,8 @@ def define(option, flag_values, default=_OPTION_DEFAULT, help_suffix="", choices
   elif option.type is float:
     flags.DEFINE_float(name, value, help_text, lower_bound=option.lower,
                        upper_bound=option.upper, **kw)
+    flags.register_validator(name, lambda v: v is None or math.isfinite(v),
+                             f"--{name} must be a finite number (not nan or inf)", **kw)
   elif option.type is str:
     flags.DEFINE_string(name, value, help_text, **kw)
   else:

@@ -61,8 +61,10 @@ def test_port_names_and_default_tf1_names():
   assert [pv.name for pv in pvs] == [
       "cell/layer_0/kernel", "cell/layer_0/bias", "cell/layer_1/kernel", "cell/layer_1/bias",
       "output/kernel", "output/bias"]
-  assert pvs[2].defaults == ("rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel",)
-  assert pvs[-1].defaults == tf1_import.BY_SHAPE
+  assert pvs[2].defaults == ("rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel",
+                            "rnn/multi_rnn_cell/cell_1/lstm_cell/kernel",
+                            "rnn/multi_rnn_cell/cell_1/cudnn_compatible_lstm_cell/kernel")
+  assert pvs[-1].defaults == ("output/bias",) and pvs[-1].by_shape
 
 
 @pytest.mark.parametrize("scope", ["", "my_scope/"])
@@ -254,7 +256,7 @@ def test_missing_and_wrong_shape_list_the_checkpoint(tmp_path):
   msg = str(e.value)
   assert ("wrong shape: rnn/basic_lstm_cell/kernel is [36, 32] in the checkpoint, "
           "cell/layer_0/kernel is [44, 64]") in msg
-  assert "missing output/kernel: no variable of shape [16, 10]" in msg
+  assert "missing output/kernel: no output/kernel and no variable of shape [16, 10]" in msg
 
 
 def test_layer_count_mismatch_and_ambiguous_scopes(tmp_path):

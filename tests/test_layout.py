@@ -13,6 +13,9 @@ from tests.conftest import ROOT
 PACKAGE = os.path.join(ROOT, "tf_lstm")
 APP = os.path.join(PACKAGE, "app")
 NEVER = ("keras", "tf_keras", "torch", "bin", "legacy")
+CONVERTER = "tf_lstm.app.convert"   # bin/convert: the only importer of keras and torch
+CONVERT_TARGETS = ("keras", "torch")
+TORCH_MODEL = "tf_lstm.app.convert.torch_model"
 
 
 def modules(root):
@@ -27,13 +30,24 @@ def modules(root):
   return out
 
 
-def imports(name, path):
-  """Every module ``name`` imports (module level and inside functions), absolute;
-  ``from a import b`` gives ``a.b`` (``resolve`` maps it to ``a`` when ``b`` is not a module)."""
+def _nodes(tree, module_level):
+  """Every node of ``tree``, or with ``module_level`` those outside function bodies."""
+  stack = [tree]
+  while stack:
+    node = stack.pop()
+    yield node
+    stack.extend(c for c in ast.iter_child_nodes(node) if not (
+        module_level and isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))))
+
+
+def imports(name, path, module_level=False):
+  """Every module ``name`` imports (module level and inside functions; with
+  ``module_level`` only outside functions), absolute; ``from a import b`` gives
+  ``a.b`` (``resolve`` maps it to ``a`` when ``b`` is not a module)."""
   out = set()
   tree = ast.parse(open(path).read(), path)
   is_package = path.endswith("__init__.py")
-  for node in ast.walk(tree):
+  for node in _nodes(tree, module_level):
     if isinstance(node, ast.Import):
       out.update(a.name for a in node.names)
     elif isinstance(node, ast.ImportFrom):
@@ -65,9 +79,22 @@ def test_library_needs_only_tensorflow_numpy_and_the_standard_library():
 
 
 def test_no_keras_torch_bin_or_legacy_anywhere_in_the_package():
-  for name, path in modules(PACKAGE).items():
+  """Only the converter (the optional ``convert`` extra) imports keras or torch, and only
+  inside its functions; ``torch_model`` (PyTorch code, the file written next to a
+  converted state dict) is imported only there, inside functions."""
+  mods = modules(PACKAGE)
+  assert TORCH_MODEL in mods
+  for name, path in mods.items():
+    converter = name.startswith(CONVERTER + ".")
+    eager = imports(name, path, module_level=True)
     for imported in imports(name, path):
-      assert imported.split(".")[0] not in NEVER, (name, imported)
+      top = imported.split(".")[0]
+      if converter and top in CONVERT_TARGETS:
+        assert imported not in eager or name == TORCH_MODEL, (name, imported)
+      else:
+        assert top not in NEVER, (name, imported)
+      if imported.startswith(TORCH_MODEL):
+        assert converter and imported not in eager, (name, imported)
     assert not uses_keras_attribute(path), name
 
 

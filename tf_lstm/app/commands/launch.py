@@ -22,6 +22,10 @@ def export():
   _launch("export")
 
 
+def convert():
+  _launch("convert")
+
+
 def import_tf1():
   _launch("import_tf1")
 

@@ -46,6 +46,10 @@ class Optimizer(tf.Module):
           for v in var_list]
     self._var_refs = refs
 
+  def variable_slots(self):
+    """``[(variable, {slot name: slot variable})]`` in ``build``'s order ([] before it)."""
+    return [(ref.deref(), slots) for ref, slots in zip(self._var_refs or (), self.slots)]
+
   def apply_gradients(self, grads_and_vars):
     """Applies one update; in a replica context the grads are summed first."""
     grads, var_list = zip(*grads_and_vars)

@@ -90,12 +90,15 @@ def lookup_table(words, oov_id=OOV_ID, first_id=NUM_RESERVED):
       tf.lookup.KeyValueTensorInitializer(keys, values), default_value=oov_id)
 
 
-def pad_ids(ragged_ids, max_length, keep="last"):
-  """``RaggedTensor [N, (len)]`` -> ``(ids [N, max_length] int32, lengths [N] int32)``.
+def pad_ids(ragged_ids, max_length, keep="last", to_longest=False):
+  """``RaggedTensor [N, (len)]`` -> ``(ids [N, W] int32, lengths [N] int32)``.
 
   Rows longer than ``max_length`` keep their first or last ``max_length``
   ids (``keep="first"``/``"last"``); every row starts at position 0 and
-  is padded with ``PAD_ID`` after its ``length`` ids.
+  is padded with ``PAD_ID`` after its ``length`` ids.  ``W`` is
+  ``max_length``, or with ``to_longest`` the longest kept row, at least 1
+  (serving: memory follows the request's texts; masking makes the width
+  irrelevant to results; an unroll needs one step).
   """
   if keep == "last":
     ragged_ids = ragged_ids[:, -max_length:]
@@ -104,7 +107,10 @@ def pad_ids(ragged_ids, max_length, keep="last"):
   else:
     raise ValueError(f"keep must be 'first' or 'last', got {keep!r}")
   lengths = tf.cast(ragged_ids.row_lengths(), tf.int32)
-  ids = tf.cast(ragged_ids.to_tensor(default_value=PAD_ID, shape=[None, max_length]), tf.int32)
+  shape = [None, max_length]
+  if to_longest:
+    shape = tf.stack([ragged_ids.nrows(), tf.maximum(ragged_ids.bounding_shape(axis=1), 1)])
+  ids = tf.cast(ragged_ids.to_tensor(default_value=PAD_ID, shape=shape), tf.int32)
   return ids, lengths
 
 

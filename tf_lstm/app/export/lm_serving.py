@@ -6,6 +6,8 @@ word after ``ids[:, t]``), ``probabilities`` (their softmax) and
 ``next_word_probabilities`` ``[None, V]`` (after the last id).
 ``predict_words``: ``words`` string ``[None, None]`` (unknown words -> ``<unk>``)
 -> the same outputs plus ``ids``.  Every row starts from the zero state.
+The client pads: a request's size is its input's shape, refused beyond
+``request_limits`` (positions, and output values ``batch x time x vocabulary``).
 """
 
 import tensorflow as tf
@@ -13,6 +15,7 @@ import tensorflow as tf
 from tf_lstm.app import precision
 from tf_lstm.app.data import ptb as ptb_data
 from tf_lstm.app.data import text as text_lib
+from tf_lstm.app.export import request_limits as limits
 
 
 class LanguageModelServing(tf.Module):
@@ -31,15 +34,19 @@ class LanguageModelServing(tf.Module):
     return {"logits": logits, "probabilities": probabilities,
             "next_word_probabilities": probabilities[:, -1]}
 
+  def _check_size(self, inputs):
+    """``inputs [B, T]`` once ``B x T`` positions and ``B x T x V`` outputs fit the limits."""
+    batch, width = tf.shape(inputs)[0], tf.shape(inputs)[1]
+    inputs = limits.check_positions(batch, width, inputs)
+    return limits.check_outputs(batch, width, self.model.vocab_size, inputs)
+
   @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="ids")])
   def serve_ids(self, ids):
-    tf.debugging.assert_less(ids, tf.cast(self.model.vocab_size, tf.int32),
-                             "ids must be < the vocabulary size")
-    tf.debugging.assert_non_negative(ids, "ids must be >= 0")
-    return self._outputs(ids)
+    return self._outputs(limits.check_ids(self._check_size(ids), self.model.vocab_size))
 
   @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="words")])
   def serve_words(self, words):
+    words = self._check_size(limits.check_text_bytes(words))
     ids = tf.cast(self.table.lookup(words), tf.int32)
     return {**self._outputs(ids), "ids": ids}
 

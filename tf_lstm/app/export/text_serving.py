@@ -4,14 +4,17 @@
   ``serving_default``: ``text`` string ``[None]`` raw reviews -> ``probabilities``
   float32 ``[None, C]``, ``classes`` int64 ``[None]``, ``logits``.  Tokenising
   and the vocabulary lookup run inside the graph (a ``StaticHashTable``).
+  Each request is padded to its longest text (at most ``max_length`` tokens).
   ``predict_ids``: ``ids`` int32 ``[None, None]`` + ``lengths`` int32 ``[None]``
   -> the same outputs.
+Requests beyond ``request_limits`` are refused before tokenising/padding.
 """
 
 import tensorflow as tf
 
 from tf_lstm.app import precision
 from tf_lstm.app.data import text as text_lib
+from tf_lstm.app.export import request_limits as limits
 
 
 def _class_outputs(logits):
@@ -31,16 +34,25 @@ class TextClassifierServing(tf.Module):
     self.max_length = int(max_length)
     self.keep = keep
 
+  def encode(self, text):
+    """``text [N]`` -> ``(ids [N, W], lengths [N])``, ``W`` = the longest kept text
+    (``<= max_length``); refuses a request over the byte or position limit."""
+    tokens = text_lib.tokenize(limits.check_text_bytes(text))
+    width = tf.minimum(tokens.bounding_shape(axis=1), self.max_length)
+    tokens = limits.check_positions(tf.shape(text)[0], width, tokens)
+    return text_lib.pad_ids(self.table.lookup(tokens), self.max_length, self.keep,
+                            to_longest=True)
+
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
   def serve_text(self, text):
-    ids, lengths = text_lib.encode(text, self.table, self.max_length, self.keep)
-    return _class_outputs(self._logits((ids, lengths)))
+    return _class_outputs(self._logits(self.encode(text)))
 
   @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name="ids"),
                                 tf.TensorSpec([None], tf.int32, name="lengths")])
   def serve_ids(self, ids, lengths):
-    tf.debugging.assert_less(ids, tf.cast(self.model.vocab_size, tf.int32),
-                             "ids must be < the vocabulary size")
+    ids, lengths = limits.check_lengths(ids, lengths)
+    ids = limits.check_positions(tf.shape(ids)[0], tf.shape(ids)[1], ids)
+    ids = limits.check_ids(ids, self.model.vocab_size)
     return _class_outputs(self._logits((ids, lengths)))
 
   def signatures(self):
@@ -50,7 +62,8 @@ class TextClassifierServing(tf.Module):
 class TaggerServing(tf.Module):
   """``serving_default``: ``tokens`` string ``[None, None]`` (padded) + ``lengths``
   int32 ``[None]`` -> ``tags`` string ``[None, None]`` (``""`` past each length),
-  ``tag_ids`` int32 (-1 past each length), ``probabilities`` ``[None, None, K]``."""
+  ``tag_ids`` int32 (-1 past each length), ``probabilities`` ``[None, None, K]``.
+  The client pads: the request's size is ``tokens``' shape (``request_limits``)."""
 
   def __init__(self, model, featurizer, tags):
     super().__init__(name="serving")
@@ -62,8 +75,8 @@ class TaggerServing(tf.Module):
   @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens"),
                                 tf.TensorSpec([None], tf.int32, name="lengths")])
   def serve_tokens(self, tokens, lengths):
-    tf.debugging.assert_less_equal(lengths, tf.shape(tokens)[1],
-                                   "lengths must be <= the tokens' width")
+    tokens, lengths = limits.check_lengths(limits.check_text_bytes(tokens), lengths)
+    tokens = limits.check_positions(tf.shape(tokens)[0], tf.shape(tokens)[1], tokens)
     logits = self._logits(self.featurizer(tokens, lengths))
     mask = tf.sequence_mask(lengths, tf.shape(tokens)[1])
     ids = tf.where(mask, tf.argmax(logits, -1, output_type=tf.int32), -1)

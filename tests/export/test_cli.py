@@ -1,6 +1,7 @@
 """bin/export, saved_model_cli and bin/predict as a user runs them."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import tensorflow as tf
 
 from tests.conftest import MNIST_5K, ROOT, real_mnist, run_bin, write_mnist_idx
 from tests.export.conftest import in_process_probabilities, restored_model, run_isolated
+from tf_lstm.app.commands import predict
 from tf_lstm.app.export import from_checkpoint
 from tf_lstm.app.export import saved_model
 
@@ -167,3 +169,50 @@ def test_bin_predict_bad_inputs(trained_run, tmp_path):
   assert proc.returncode == 1 and "has no saved_model.pb and no version" in proc.stderr
   proc = run_bin("predict", f"--export_dir={trained_run.export}")
   assert proc.returncode != 0 and "exactly one of --data_dir or --input" in proc.stderr
+
+
+def _truncate(path, size=10):
+  with open(path, "r+b") as f:
+    f.truncate(size)
+
+
+DAMAGES = {
+    "truncated saved_model.pb": lambda d: _truncate(d / "saved_model.pb", 100),
+    "no variables index": lambda d: os.remove(d / "variables" / "variables.index"),
+    "truncated variables data": lambda d: _truncate(
+        next((d / "variables").glob("variables.data-*"))),
+    "2-byte saved_model.pb": lambda d: _truncate(d / "saved_model.pb", 2),
+    "no variables/": lambda d: shutil.rmtree(d / "variables"),
+    "truncated variables index": lambda d: _truncate(d / "variables" / "variables.index"),
+}
+# Each bin/predict run costs a TensorFlow start-up: two through the command, the
+# others through the same loader in-process.
+CLI_DAMAGES = ["truncated saved_model.pb", "truncated variables data"]
+
+
+def _damaged_copy(trained_run, tmp_path, damage):
+  export = tmp_path / "1"
+  shutil.copytree(trained_run.export, export)
+  DAMAGES[damage](export)
+  return export
+
+
+@pytest.mark.parametrize("damage", CLI_DAMAGES)
+def test_bin_predict_on_a_damaged_export_says_one_error_line(trained_run, tmp_path, damage):
+  export = _damaged_copy(trained_run, tmp_path, damage)
+  png = tmp_path / "digit.png"
+  png.write_bytes(tf.io.encode_png(np.zeros([28, 28, 1], np.uint8)).numpy())
+  proc = run_bin("predict", f"--export_dir={export}", f"--input={png}")
+  assert proc.returncode == 1, proc.stderr[-3000:]
+  assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+  errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+  assert errors == [proc.stderr.strip().splitlines()[-1]]
+  assert errors[0].startswith(f"error: {export}: cannot load the SavedModel (")
+
+
+@pytest.mark.parametrize("damage", sorted(set(DAMAGES) - set(CLI_DAMAGES)))
+def test_predict_load_export_names_other_damages(trained_run, tmp_path, damage):
+  export = _damaged_copy(trained_run, tmp_path, damage)
+  with pytest.raises(predict.InputError,
+                     match=re.escape(f"{export}: cannot load the SavedModel (")):
+    predict.load_export(str(export))

@@ -118,12 +118,35 @@ def load_inputs():
 def resolve_export(export_dir):
   if os.path.isfile(os.path.join(export_dir, "saved_model.pb")):
     return export_dir
+  try:
+    names = os.listdir(export_dir)
+  except OSError as e:
+    raise InputError(f"{export_dir}: cannot list the directory ({e})") from e
   versions = sorted(
-      int(d) for d in os.listdir(export_dir)
+      int(d) for d in names
       if d.isdigit() and os.path.isfile(os.path.join(export_dir, d, "saved_model.pb")))
   if not versions:
     raise InputError(f"{export_dir} has no saved_model.pb and no version directories")
   return os.path.join(export_dir, str(versions[-1]))
+
+
+def _first_line(error):
+  text = str(getattr(error, "message", None) or error).strip()
+  return text.splitlines()[0] if text else type(error).__name__
+
+
+def load_export(export):
+  """The loaded SavedModel; ``InputError`` if ``export`` is damaged or not one."""
+  import tensorflow as tf
+  try:
+    return tf.saved_model.load(export)
+  # A damaged export fails in TensorFlow's loader with many types (OSError for a
+  # corrupt saved_model.pb, ValueError, FileNotFoundError, IndexError for truncated
+  # variables, tf.errors.*): each one means the same to the user.
+  except Exception as e:  # pylint: disable=broad-except
+    raise InputError(f"{export}: cannot load the SavedModel ({type(e).__name__}: "
+                     f"{_first_line(e)}); expected saved_model.pb and variables/ as "
+                     "bin/export writes them") from e
 
 
 def main(argv):
@@ -133,21 +156,27 @@ def main(argv):
   try:
     export = resolve_export(FLAGS.export_dir)
     images, labels = load_inputs()
+    model = load_export(export)
   except InputError as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
   import tensorflow as tf
-  model = tf.saved_model.load(export)
   if FLAGS.signature not in model.signatures:
     print(f"error: {export} has no signature {FLAGS.signature!r}; "
           f"it has {sorted(model.signatures)}", file=sys.stderr)
     return 1
   serve = model.signatures[FLAGS.signature]
   classes, probs = [], []
-  for start in range(0, len(images), FLAGS.batch_size):
-    out = serve(images=tf.constant(images[start:start + FLAGS.batch_size]))
-    classes.append(out["classes"].numpy())
-    probs.append(out["probabilities"].numpy().max(axis=1))
+  try:
+    for start in range(0, len(images), FLAGS.batch_size):
+      out = serve(images=tf.constant(images[start:start + FLAGS.batch_size]))
+      classes.append(out["classes"].numpy())
+      probs.append(out["probabilities"].numpy().max(axis=1))
+  except (tf.errors.OpError, TypeError, ValueError, KeyError) as e:
+    # A signature of another contract (inputs, outputs) or a damaged graph.
+    print(f"error: {export}: signature {FLAGS.signature!r} failed on uint8 images "
+          f"[N, 28, 28] ({type(e).__name__}: {_first_line(e)})", file=sys.stderr)
+    return 1
   classes, probs = np.concatenate(classes), np.concatenate(probs)
   print(f"model {export}, {len(images)} images")
   for i in range(min(FLAGS.show, len(images))):

@@ -7,6 +7,7 @@ saved as a model directory the way training saves one, converted, and loaded bac
 from the written files.
 """
 
+import dataclasses
 import importlib.util
 import os
 import subprocess
@@ -27,6 +28,9 @@ from tf_lstm.app.data import text
 from tf_lstm.app.training import builder
 from tf_lstm.app.training import checkpoints
 
+# PyTorch's note that its oneDNN kernels skip LSTMs with proj_size (it uses its own).
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:LSTM with projections is not supported with oneDNN:UserWarning")
 # |probability difference| allowed between tf_lstm and the converted models: the same
 # float32 function from other kernels (summation orders) differs by ~1e-7 here; a gate
 # in the wrong place, a lost forget_bias or a misread mask moves probabilities by > 1e-2.
@@ -44,6 +48,8 @@ CASES = {
         dict(task="mnist", cell="lstm_full", num_layers=2, num_proj=10), ("torch",)),
     "gru": (dict(task="mnist", cell="gru", num_layers=1), ("keras",)),
     "rnn_2_layers": (dict(task="mnist", cell="rnn", num_layers=2), ("keras", "torch")),
+    "lstm_bidirectional_2_layers": (
+        dict(task="mnist", cell="lstm", num_layers=2, bidirectional=True), ("keras", "torch")),
     "imdb_bidirectional_lstm": (
         dict(task="imdb", cell="lstm", num_layers=1, bidirectional=True),
         ("keras", "torch")),
@@ -197,11 +203,24 @@ def converted(tmp_path_factory, imdb):
   return out
 
 
+@pytest.fixture(scope="module")
+def expected(converted, mnist_test):
+  """{case: (the real inputs, the tf_lstm model's probabilities on them)}, each once."""
+  cache = {}
+
+  def get(name):
+    if name not in cache:
+      _, model, inputs = next(v for k, v in converted.items() if k[0] == name)
+      inputs = mnist_test if inputs is None else tuple(inputs)
+      cache[name] = inputs, tf_probabilities(model, inputs)
+    return cache[name]
+  return get
+
+
 @pytest.mark.parametrize("name,target", [(n, t) for n, (_, ts) in CASES.items() for t in ts])
-def test_converted_model_gives_the_same_probabilities(converted, mnist_test, name, target):
-  path, model, inputs = converted[name, target]
-  inputs = mnist_test if inputs is None else tuple(inputs)
-  assert_same(probabilities_of(target, path, inputs), tf_probabilities(model, inputs))
+def test_converted_model_gives_the_same_probabilities(converted, expected, name, target):
+  inputs, probs = expected(name)
+  assert_same(probabilities_of(target, converted[name, target][0], inputs), probs)
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
@@ -212,6 +231,27 @@ def test_refused_with_the_reason_and_nothing_written(tmp_path, name):
   with pytest.raises(ConvertError, match=reason):
     converter.convert(model_dir, target, output)
   assert sorted(os.listdir(tmp_path)) == ["run"]   # no output, no module, no staging
+
+
+def test_a_wrong_conversion_is_caught_before_anything_is_written(converted, monkeypatch,
+                                                                tmp_path):
+  """The converter's own check against the tf_lstm model: a network whose forget gates
+  lost TF1's forget_bias (1.0) is refused for both targets."""
+  describe = converter.network_lib.describe
+
+  def forget_bias_lost(model):
+    network = describe(model)
+    layer = network.layers_fw[0]
+    bias = layer.bias.copy()
+    bias[layer.units:2 * layer.units] -= 1.0   # Keras's gate order: i, f, c, o
+    return dataclasses.replace(network, layers_fw=(dataclasses.replace(layer, bias=bias),))
+  monkeypatch.setattr(converter.network_lib, "describe", forget_bias_lost)
+  model_dir = os.path.join(os.path.dirname(converted["lstm_1_layer", "torch"][0]), "run")
+  for target, output in (("keras", "model.keras"), ("torch", "model.pt")):
+    with pytest.raises(ConvertError, match=r"does not compute the tf_lstm model's function "
+                                           r"\(probabilities differ by 0\.\d+ > 0\.0001"):
+      converter.convert(model_dir, target, str(tmp_path / output))
+  assert os.listdir(tmp_path) == []
 
 
 def test_existing_output_is_never_overwritten(converted):

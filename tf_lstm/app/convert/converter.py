@@ -124,7 +124,7 @@ def convert(model_dir, to, output, log=print):
   else:
     converted, cfg = to_torch.build(network)
   diff = self_check(to, model, converted, network)
-  log(f"checked: the {to} model's probabilities are within {diff:.2g} of the tf_lstm "
-      f"model's ({config.model.task}, cell {config.model.cell}) on random inputs")
+  log(f"checked: on random inputs the {to} model's probabilities differ from the tf_lstm "
+      f"model's ({config.model.task}, cell {config.model.cell}) by at most {diff:.2g}")
   _write(to, converted, cfg, output)
   return outputs(to, output)

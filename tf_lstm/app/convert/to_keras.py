@@ -1,7 +1,7 @@
 """``Network`` -> a Keras 3 functional model of built-in layers only.
 
-  image: Input [B, T, D] float -> [Dense(P), each step] -> RNN -> last output
-         or GlobalAveragePooling1D -> Dense(C, softmax)
+  image: Input [B, T, D] float -> [Dense(P), each step] -> RNN -> the output at
+         the last step or GlobalAveragePooling1D -> Dense(C, softmax)
   text:  Input [B, T] int ids (0 after each row's length) -> Embedding(mask_zero=True)
          -> RNN (masked steps skipped) -> GlobalAveragePooling1D (mean over the
          unmasked steps) -> Dense(C, softmax)
@@ -92,13 +92,13 @@ def build(network):
     for rnn in rnns:
       x = rnn(x)
   else:
-    if not sequences:
-      raise ConvertError("cannot convert a bidirectional model that reads the last "
-                         "output: Keras's Bidirectional returns the backward RNN's final "
-                         "state, not its output at the last step")
     both = keras.layers.Bidirectional(
         _stacked(keras, network.layers_fw, return_sequences=True), name="bidirectional")
     x = both(x)
+    if not sequences:
+      # TF1's outputs[-1]: the backward output at the last step (it has read only that
+      # step), not the backward RNN's final state, which return_sequences=False gives.
+      x = x[:, -1]
   if sequences:
     x = keras.layers.GlobalAveragePooling1D(name="mean")(x)
   head = keras.layers.Dense(network.num_classes, activation="softmax", name="output")

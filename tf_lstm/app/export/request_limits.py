@@ -15,9 +15,9 @@ import tensorflow as tf
 # tokenising; tokenising takes a few times the text's size.
 MAX_REQUEST_BYTES = 8 * 2**20
 # Padded positions in one request (``batch x max(width, 1)``: an empty row still
-# costs one).  About 0.3 GB for the IMDB default model (measured ~280 bytes a
-# position: embedding, LSTM outputs and states).
-MAX_REQUEST_POSITIONS = 2**20
+# costs one).  A full request to the default IMDB export adds ~0.6 GiB to the
+# server's peak memory (benchmarks/serving_request_memory.py; docs/serving.md).
+MAX_REQUEST_POSITIONS = 2**18
 # Language model: ``batch x time x vocabulary`` values in each of ``logits`` and
 # ``probabilities`` (256 MiB each as float32).
 MAX_REQUEST_OUTPUTS = 2**26

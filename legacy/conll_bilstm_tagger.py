@@ -156,6 +156,9 @@ def parse_args(argv=None):
   p.add_argument("--parity_steps", type=int, default=20)
   p.add_argument("--checkpoint_dir", default=None,
                  help="after training save DIR/model.ckpt")
+  p.add_argument("--test_probs_out", default=None,
+                 help="after training write FILE.npz: probs [N, T, C] (softmax) of the "
+                 "--max_eval_sentences test sentences, lengths [N], tags [C]")
   flags = p.parse_args(argv)
   for name in ("embedding_dim", "num_units", "num_layers", "batch_size", "max_chars"):
     if getattr(flags, name) < 1:
@@ -212,7 +215,8 @@ def build_graph(flags, num_words, num_chars, num_tags):
   predictions = tf.argmax(logits, 2, output_type=tf.int32)
   correct = tf.reduce_sum(tf.cast(tf.equal(predictions, labels), tf.float32) * mask)
   return dict(words=words, cases=cases, chars=chars, lengths=lengths, labels=labels,
-              logits=logits, loss=loss, correct=correct, tokens=tf.reduce_sum(mask))
+              logits=logits, probs=tf.nn.softmax(logits), loss=loss, correct=correct,
+              tokens=tf.reduce_sum(mask))
 
 
 def main(argv=None):
@@ -298,6 +302,11 @@ def main(argv=None):
       print("step %d | train loss %.4f | test token accuracy %.4f (%d sentences; "
             "tags unseen in training count as errors)"
             % (step, loss, correct / tokens, len(test)))
+  if flags.test_probs_out:
+    probs = [sess.run(g["probs"], feed(test_data, np.arange(s, min(s + 256, len(test)))))
+             for s in range(0, len(test), 256)]
+    np.savez(flags.test_probs_out, probs=np.concatenate(probs), lengths=test_data[3],
+             tags=np.array(tags))
   if flags.checkpoint_dir and train_steps:
     if not os.path.isdir(flags.checkpoint_dir):
       os.makedirs(flags.checkpoint_dir)

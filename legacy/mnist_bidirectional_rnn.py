@@ -8,7 +8,8 @@ as the reference of the bidirectional unrolls:
 (b_28 is the backward cell's output at the last row: it has read only that
 row; TF1 programs commonly used outputs[-1] like this.)  Variables: the
 head's W, b ("Variable", "Variable_1"), then
-bidirectional_rnn/{fw,bw}/basic_lstm_cell/{kernel,bias}.
+bidirectional_rnn/{fw,bw}/basic_lstm_cell/{kernel,bias} (with --num_layers > 1:
+bidirectional_rnn/{fw,bw}/multi_rnn_cell/cell_K/basic_lstm_cell/...).
 
 It runs through tf.compat.v1 with the shims of legacy/_compat.py (which keep
 the TF1 import line `from tensorflow.contrib import rnn`).  Seeds, parity
@@ -37,12 +38,14 @@ def parse_args(argv=None):
                       help="static: rnn.static_bidirectional_rnn over 28 row "
                       "tensors; dynamic: tf.nn.bidirectional_dynamic_rnn")
   parser.add_argument("--num_units", type=int, default=128)
+  parser.add_argument("--num_layers", type=int, default=1,
+                      help="> 1: a MultiRNNCell of that many BasicLSTMCells each way")
   parser.add_argument("--learning_rate", type=float, default=0.001)
   parser.add_argument("--train_steps", type=int, default=469,
                       help="training steps (469 = one epoch at batch 128)")
   flags = parser.parse_args(argv)
-  if flags.num_units < 1 or flags.train_steps < 1:
-    parser.error("--num_units and --train_steps must be >= 1")
+  if flags.num_units < 1 or flags.train_steps < 1 or flags.num_layers < 1:
+    parser.error("--num_units, --num_layers and --train_steps must be >= 1")
   if not flags.learning_rate > 0:
     parser.error("--learning_rate must be > 0, got %g" % flags.learning_rate)
   return flags
@@ -58,8 +61,11 @@ def main(argv=None):
   weights = tf.Variable(tf.random_normal([2 * flags.num_units, n_classes]))
   biases = tf.Variable(tf.random_normal([n_classes]))
 
-  cell_fw = rnn.BasicLSTMCell(flags.num_units, forget_bias=1.0)
-  cell_bw = rnn.BasicLSTMCell(flags.num_units, forget_bias=1.0)
+  def cell():
+    layers = [rnn.BasicLSTMCell(flags.num_units, forget_bias=1.0)
+              for _ in range(flags.num_layers)]
+    return layers[0] if flags.num_layers == 1 else rnn.MultiRNNCell(layers)
+  cell_fw, cell_bw = cell(), cell()
   if flags.unroll == "static":
     outputs, _, _ = rnn.static_bidirectional_rnn(
         cell_fw, cell_bw, tf.unstack(x, n_steps, 1), dtype=tf.float32)

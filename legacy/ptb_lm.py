@@ -181,6 +181,8 @@ def parse_args(argv=None):
   p.add_argument("--parity_windows", type=int, default=3)
   p.add_argument("--parity_steps", type=int, default=20)
   p.add_argument("--checkpoint_dir", default=None, help="after training save DIR/model.ckpt")
+  p.add_argument("--eval_out", default=None,
+                 help="write the eval perplexity here (full precision, text)")
   flags = p.parse_args(argv)
   for name in ("num_layers", "num_units", "num_steps", "batch_size"):
     if getattr(flags, name) < 1:
@@ -286,8 +288,11 @@ def main(argv=None):
     print("epoch %d | learning rate %.4f | train perplexity %.2f"
           % (epoch + 1, learning_rate(flags, epoch), train_ppl))
   if eval_x is not None:
-    print("eval perplexity %.2f (%s)" % (run_epoch(sess, model, eval_x, eval_y),
-                                          flags.eval_file))
+    eval_ppl = run_epoch(sess, model, eval_x, eval_y)
+    print("eval perplexity %.2f (%s)" % (eval_ppl, flags.eval_file))
+    if flags.eval_out:
+      with open(flags.eval_out, "w") as f:
+        f.write(repr(float(eval_ppl)) + "\n")
   if flags.checkpoint_dir:
     if not os.path.isdir(flags.checkpoint_dir):
       os.makedirs(flags.checkpoint_dir)

@@ -64,13 +64,16 @@ class ConllTask(base.Task):
   def load(self, data_dir):
     return conll_data.load(data_dir)
 
+  def new_assets(self, train_sentences, model_config):
+    """The vocabularies built from the training sentences (``{words, chars, tags}``)."""
+    words, chars = token_features.build_vocabs([s.words for s in train_sentences],
+                                               model_config.vocab_size)
+    return {"words": words, "chars": chars,
+            "tags": conll_data.tag_vocab(train_sentences, self.column)}
+
   def prepare(self, data, config):
-    def build():
-      words, chars = token_features.build_vocabs([s.words for s in data.train],
-                                                 config.model.vocab_size)
-      return {"words": words, "chars": chars,
-              "tags": conll_data.tag_vocab(data.train, self.column)}
-    tags = self.vocabs.get(config.model_dir, build)["tags"]
+    tags = self.vocabs.get(config.model_dir,
+                           lambda: self.new_assets(data.train, config.model))["tags"]
     conll_data.check_tags(data.test, self.column, tags, "the evaluation file")
     featurizer = self.featurizer()
     tag_id = {t: i for i, t in enumerate(tags)}

@@ -74,6 +74,9 @@ def _register_validators(fv):
   flags.register_multi_flags_validator(["task", "config"], _check_config, flag_values=fv)
   flags.register_multi_flags_validator(["task", "tflite", "export_dir"], _check_tflite,
                                        flag_values=fv)
+  flags.register_multi_flags_validator(
+      ["force_export", "export_dir"], lambda f: not f["force_export"] or bool(f["export_dir"]),
+      "--force_export needs --export_dir", flag_values=fv)
   flags.register_multi_flags_validator(["strategy", "num_cpu_devices", "tpu"],
                                        _check_strategy, flag_values=fv)
   flags.register_validator(
@@ -173,6 +176,10 @@ def main(argv):
     loop.train(config, strategy)
   except (DataError, ValueError, loop.TrainingError) as e:
     print(f"error: {e}", file=sys.stderr)
+    return _exit(1)
+  except OSError as e:   # e.g. a full disk while writing results.json or an asset
+    print(f"error: cannot write {e.filename or FLAGS.model_dir} ({e.strerror or e}); "
+          "what was written before is intact", file=sys.stderr)
     return _exit(1)
   return _exit(0)
 

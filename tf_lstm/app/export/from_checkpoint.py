@@ -1,4 +1,4 @@
-"""Exports the latest checkpoint of a ``bin/train`` run (``bin/export``).
+"""Exports the newest intact checkpoint of a ``bin/train`` run (``bin/export``).
 
 The model is rebuilt from ``<model_dir>/config.json`` with ``training.builder.build``, so
 any task and cell the project trains exports the same way ``bin/train
@@ -6,6 +6,9 @@ any task and cell the project trains exports the same way ``bin/train
 """
 
 import os
+import sys
+
+import tensorflow as tf
 
 from tf_lstm.app import tasks
 from tf_lstm.app.export import saved_model
@@ -13,12 +16,17 @@ from tf_lstm.app.training import checkpoints
 from tf_lstm.app.training import builder
 
 
+def _warn(line):
+  print(line, file=sys.stderr)
+
+
 def export_latest(model_dir, export_base, version=None, tflite=False, jit_compile=False,
-                  log=print):
-  """Restores the newest checkpoint in ``model_dir`` and exports it.
+                  log=print, warn=_warn):
+  """Restores the newest intact checkpoint in ``model_dir`` and exports it.
 
   ``jit_compile``: the network as an XLA function (image tasks; see
-  ``tf_lstm.app.export.image_serving``).
+  ``tf_lstm.app.export.image_serving``).  ``warn(line)`` names each damaged
+  checkpoint skipped.
 
   Returns the version directory.  Raises ``saved_model.ExportError`` naming
   the problem (no config, no checkpoint, bad version, existing version)
@@ -38,18 +46,19 @@ def export_latest(model_dir, export_base, version=None, tflite=False, jit_compil
   if jit_compile and not tasks.get(config.model.task).jit_serving:
     raise saved_model.ExportError(f"an XLA (jit_compile) export is for image tasks, "
                                   f"not {config.model.task!r}")
-  _, task, model, step = restore_latest_model(model_dir, config)
+  _, task, model, step = restore_latest_model(model_dir, config, warn=warn)
   log(f"restored the step-{step} checkpoint of {model_dir}")
   module = (task.serving_module(model, jit_compile=True) if jit_compile
             else task.serving_module(model))
   return saved_model.export(module, export_base, version, tflite=tflite)
 
 
-def restore_latest_model(model_dir, config=None):
+def restore_latest_model(model_dir, config=None, warn=_warn):
   """``(config, task, model, step)`` of a ``bin/train`` run, from its
-  ``config.json``, saved assets (vocabularies) and newest checkpoint.
+  ``config.json``, saved assets (vocabularies) and newest intact checkpoint.
   ``config``: the run's ``TrainConfig`` when the caller has already read it
-  (``read_run_config(model_dir)``), so ``config.json`` is read once.
+  (``read_run_config(model_dir)``), so ``config.json`` is read once.  A damaged
+  newer checkpoint is skipped (``warn`` names its file) and left in place.
 
   Raises ``saved_model.ExportError`` naming what is missing or unreadable.
   """
@@ -61,12 +70,17 @@ def restore_latest_model(model_dir, config=None):
     raise saved_model.ExportError(f"cannot read the run's assets in {model_dir} ({e})") from e
   # steps_per_epoch only shapes the learning-rate schedule, unused here.
   _, model, optimizer = builder.build(config, task=task, steps_per_epoch=1)
-  ckpt, manager = checkpoints.make_manager(model_dir, model, optimizer)
-  if not manager.latest_checkpoint:
+  # Read only: no lock, no CheckpointManager (it would not write, but needs none).
+  try:
+    restored, _ = checkpoints.restore_newest_intact(
+        tf.train.Checkpoint(model=model, optimizer=optimizer),
+        os.path.join(model_dir, checkpoints.CHECKPOINT_SUBDIR), warn=warn)
+  except checkpoints.ResumeError as e:
+    raise saved_model.ExportError(str(e)) from e
+  if not restored:
     raise saved_model.ExportError(
         f"{model_dir} has no checkpoint under {checkpoints.CHECKPOINT_SUBDIR}/; "
         "train a run there first")
-  checkpoints.restore_latest(ckpt, manager)
   return config, task, model, int(optimizer.iterations.numpy())
 
 

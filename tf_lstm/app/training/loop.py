@@ -7,8 +7,15 @@ Runs under any ``tf.distribute`` strategy (the default one when none is given).
 (config, assets, model, resume), ``_train_dataset``, ``_run_steps`` (with a
 ``Progress`` window for the log line), ``_finish`` (evaluation, results,
 export).
+
+One writer per model directory: from ``_start`` to the end the run holds the
+directory's lock (``run_lock``; under several workers, the chief), and a run
+that finds it held stops before loading its data.  ``results.json`` lists the
+run's segments (``checkpoints.segments``): the steps each set of per-segment
+settings trained.
 """
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -25,6 +32,7 @@ from tf_lstm.app import tasks
 from tf_lstm.app.data import pipeline
 from tf_lstm.app.export import saved_model
 from tf_lstm.app.training import checkpoints
+from tf_lstm.app.training import run_lock
 from tf_lstm.app.training.builder import build  # noqa: F401 (re-exported)
 from tf_lstm.app.training.evaluation import TrainingError, evaluate  # noqa: F401 (re-exported)
 
@@ -80,21 +88,28 @@ def train(config, strategy=None, log=print):
   """Trains (or resumes) the run in ``config.model_dir``; returns the results dict.
 
   Every check on the configuration and the data runs before anything is
-  written to ``model_dir``.
+  written to ``model_dir``; a directory another run holds is refused
+  (``run_lock.RunLockError``) before the data is loaded.
   """
   strategy = strategy or tf.distribute.get_strategy()
   task = tasks.get(config.model.task)
   _check_run(config, task, strategy)
+  chief = distribute.is_chief(strategy)   # Only the chief writes to model_dir / export_dir.
+  if chief:
+    run_lock.check_free(config.model_dir)
   data, train_arrays = _load_data(task, config, strategy)
   num_train = len(train_arrays[0])
   if not config.train_steps:
     config = dataclasses.replace(
         config, train_steps=max(1, round(config.epochs * num_train / config.batch_size)))
-  run = _start(config, task, strategy, num_train, log)
-  eval_ds = pipeline.eval_dataset(task.eval_arrays(data), task.eval_batch_size,
-                                  task.eval_transform())
-  train_seconds = _run_steps(run, _train_dataset(run, train_arrays, num_train), eval_ds, log)
-  return _finish(run, eval_ds, train_seconds, log)
+  checkpoints.check_config(config.model_dir, config)   # before the lock writes anything
+  with run_lock.hold(config.model_dir) if chief else contextlib.nullcontext():
+    run = _start(config, task, strategy, num_train, log)
+    eval_ds = pipeline.eval_dataset(task.eval_arrays(data), task.eval_batch_size,
+                                    task.eval_transform())
+    train_seconds = _run_steps(run, _train_dataset(run, train_arrays, num_train), eval_ds,
+                               log)
+    return _finish(run, eval_ds, train_seconds, log)
 
 
 @dataclasses.dataclass
@@ -112,6 +127,8 @@ class _Run:
   steps_per_epoch: float
   train_writer: object
   eval_writer: object
+  segments: list
+  previous_results: dict
 
 
 def _check_run(config, task, strategy):
@@ -146,24 +163,45 @@ def _load_data(task, config, strategy):
 
 
 def _start(config, task, strategy, num_train, log):
-  """Writes (or checks) config.json and the assets, builds the model, resumes."""
-  chief = distribute.is_chief(strategy)   # Only the chief writes to model_dir / export_dir.
-  checkpoints.check_or_write_config(config.model_dir, config, write=chief)
-  if chief:
-    task.save_assets(config.model_dir)     # e.g. vocab.txt, reused on resume.
+  """Checks config.json again (now under the lock), builds the model, resumes from the
+  newest intact checkpoint, then writes config.json (with this segment) and the assets."""
+  chief = distribute.is_chief(strategy)
+  previous = checkpoints.check_config(config.model_dir, config)
+  previous_results = _read_results(config.model_dir)
   steps_per_epoch = num_train / config.batch_size
   task, model, optimizer = build(config, strategy, task, steps_per_epoch)
-  ckpt, manager = checkpoints.make_manager(config.model_dir, model, optimizer,
-                                          strategy=strategy)
-  restored = checkpoints.restore_latest(ckpt, manager)
+  ckpt_dir = os.path.join(config.model_dir, checkpoints.CHECKPOINT_SUBDIR)
+  restored, damaged = checkpoints.restore_newest_intact(
+      tf.train.Checkpoint(model=model, optimizer=optimizer), ckpt_dir, warn=log)
   start = int(optimizer.iterations.numpy())
   distribute.check_same_on_all_workers(strategy, start, "step to resume from")
+  # A per-segment setting: this run's rate, not the one the checkpoint holds.
+  optimizer.learning_rate.assign(config.learning_rate)
+  segments = checkpoints.segments(previous, config, start)
+  if chief:
+    moved = checkpoints.set_aside(ckpt_dir, damaged, restored)
+    if moved:
+      log(f"moved the damaged checkpoint files to {moved} (kept, not deleted)")
+    checkpoints.write_config(config.model_dir, config, segments)
+    task.save_assets(config.model_dir)     # e.g. vocab.txt, reused on resume.
+  _, manager = checkpoints.make_manager(config.model_dir, model, optimizer, strategy=strategy)
   if restored:
     log(f"resumed from {restored} at step {start}")
   return _Run(config, task, strategy, model, optimizer, manager, start, bool(restored), chief,
               steps_per_epoch,
               distribute.summary_writer(os.path.join(config.model_dir, "train"), strategy),
-              distribute.summary_writer(os.path.join(config.model_dir, "eval"), strategy))
+              distribute.summary_writer(os.path.join(config.model_dir, "eval"), strategy),
+              segments, previous_results)
+
+
+def _read_results(model_dir):
+  """The results.json of an earlier invocation, or None (missing or unreadable)."""
+  try:
+    with open(os.path.join(model_dir, RESULTS_FILE)) as f:
+      results = json.load(f)
+    return results if isinstance(results, dict) else None
+  except (OSError, ValueError):
+    return None
 
 
 def _train_dataset(run, train_arrays, num_train):
@@ -248,14 +286,14 @@ def _run_steps(run, train_ds, eval_ds, log):
         tf.summary.scalar("learning_rate", optimizer.learning_rate * optimizer.schedule(step))
       progress.reset()
     if step % config.checkpoint_every == 0:
-      run.manager.save(checkpoint_number=step)
+      checkpoints.save(run.manager, step)
       last_saved = step
     if config.eval_every and step % config.eval_every == 0 and step < config.train_steps:
       metrics = _evaluate_and_log(run, eval_ds, step)
       log(f"step {step} eval loss {metrics['loss']:.4f} accuracy {metrics['accuracy']:.4f}")
   train_seconds = time.time() - t_start
   if last_saved != step:
-    run.manager.save(checkpoint_number=step)
+    checkpoints.save(run.manager, step)
   return train_seconds
 
 
@@ -284,6 +322,10 @@ def _finish(run, eval_ds, train_seconds, log):
       "train_seconds": train_seconds if step > run.start else 0.0,
       "resumed_from_step": run.start,
       "config": config.to_dict(),
+      # The steps each segment's settings trained (see checkpoints.segments).
+      "segments": [{"from_step": s["from_step"], "to_step": end, "settings": s["settings"]}
+                   for s, end in zip(run.segments, [s["from_step"] for s in run.segments[1:]]
+                                     + [step])],
   }
   log(f"test accuracy {metrics['accuracy']:.4f} loss {metrics['loss']:.4f} "
       f"on {metrics['examples']} examples (step {step})")
@@ -292,7 +334,12 @@ def _finish(run, eval_ds, train_seconds, log):
     key = name if name.startswith("valid_") else "test_" + name   # valid_*: another split
     results[key] = value
     log(f"{key.replace('_', ' ')} {value:.4f}")
-  if config.export_dir:
+  exported = _exported_before(run, step)
+  if exported and not config.force_export:
+    results["export_path"] = exported
+    log(f"step {step} is already exported as {exported}; not exported again "
+        "(force_export exports anyway)")
+  elif config.export_dir:
     path = distribute.export(functools.partial(saved_model.export, tflite=config.tflite),
                              task.serving_module(run.model), config.export_dir, run.strategy)
     if run.chief:
@@ -306,3 +353,18 @@ def _finish(run, eval_ds, train_seconds, log):
   # A barrier: the workers finish together (one leaving early can stall the others).
   distribute.check_same_on_all_workers(run.strategy, step, "final step")
   return results
+
+
+def _exported_before(run, step):
+  """The version an earlier invocation exported from these very weights, or None.
+
+  Only when this invocation trained nothing (it resumed at the final step) and
+  the earlier results.json names an existing export of that step under the
+  same export_dir.  Every worker reads the same file, so all decide alike.
+  """
+  previous, export_dir = run.previous_results or {}, run.config.export_dir
+  path = previous.get("export_path")
+  if not (export_dir and step == run.start and previous.get("global_step") == step
+          and isinstance(path, str) and os.path.isdir(path) and os.path.isdir(export_dir)):
+    return None
+  return path if os.path.samefile(os.path.dirname(os.path.normpath(path)), export_dir) else None

@@ -38,8 +38,6 @@ NO_COUNTERPART = {
                           "real weights and have no binarisation",
     cells.LayerNormBasicLSTMCell: "the layer-normalised LSTM normalises each gate; neither "
                                   "Keras's LSTM nor PyTorch's nn.LSTM does",
-    cells.LSTMBlockCell: "LSTMBlockCell is not one of the converter's cells (BasicLSTMCell, "
-                         "LSTMCell, GRUCell, BasicRNNCell)",
 }
 
 
@@ -116,9 +114,10 @@ def _lstm(kernel, bias, depth, units, forget_bias, proj=None):
 
 
 def _check_tanh(cell):
-  if cell._activation is not tf.math.tanh:   # pylint: disable=protected-access
-    raise ConvertError(f"{cell.name}: activation {cell._activation!r} "  # pylint: disable=protected-access
-                       "(the converter's layers use tanh)")
+  activation = cell._activation   # pylint: disable=protected-access
+  if activation is not tf.math.tanh:
+    raise ConvertError(f"cannot convert {type(cell).__name__} with activation "
+                       f"{activation!r}: the converted layers use tanh")
 
 
 def layer(cell, depth):
@@ -134,13 +133,13 @@ def layer(cell, depth):
   if kind is cells.LSTMCell:
     _check_tanh(cell)
     if cell._use_peepholes:   # pylint: disable=protected-access
-      raise ConvertError(f"cannot convert LSTMCell with peepholes (w_f_diag, w_i_diag, "
-                         f"w_o_diag): neither Keras's LSTM nor PyTorch's nn.LSTM has "
-                         f"peephole connections")
+      raise ConvertError("cannot convert LSTMCell with peepholes (w_f_diag, w_i_diag, "
+                         "w_o_diag): neither Keras's LSTM nor PyTorch's nn.LSTM has "
+                         "peephole connections")
     for option in ("cell_clip", "proj_clip"):
       if getattr(cell, "_" + option) is not None:
         raise ConvertError(f"cannot convert LSTMCell with {option}: neither Keras's LSTM "
-                           f"nor PyTorch's nn.LSTM clips")
+                           "nor PyTorch's nn.LSTM clips")
     proj = None if cell.projection_kernel is None else cell.projection_kernel.numpy()
     return _lstm(cell.kernel.numpy(), cell.bias.numpy(), depth, cell.num_units,
                  cell._forget_bias, proj)   # pylint: disable=protected-access
@@ -182,24 +181,32 @@ def _head(model):
   return (model.output_kernel.numpy(), model.output_bias.numpy())
 
 
+def _directions(model, depth):
+  """``(forward layers, backward layers or None)``; both directions alike."""
+  fw = stack(model.cell, depth)
+  if getattr(model, "cell_bw", None) is None:
+    return fw, None
+  bw = stack(model.cell_bw, depth)
+  shape = lambda layers: [(l.family, l.units, l.output_size) for l in layers]
+  if shape(fw) != shape(bw):
+    raise ConvertError("cannot convert a bidirectional model whose directions differ: "
+                       "Keras's Bidirectional and the PyTorch module build both alike")
+  return fw, bw
+
+
 def describe(model):
   """The ``Network`` of a restored image classifier or text classifier."""
-  cell_bw = getattr(model, "cell_bw", None)
   if isinstance(model, SequenceClassifier):
     projection, depth = None, model.input_depth
     if model.projection_kernel is not None:
       projection = (model.projection_kernel.numpy(), model.projection_bias.numpy())
       depth = projection[0].shape[1]
-    return Network("image", stack(model.cell, depth),
-                   None if cell_bw is None else stack(cell_bw, depth),
-                   model.pooling, _head(model), input_depth=model.input_depth,
-                   projection=projection)
+    return Network("image", *_directions(model, depth), model.pooling, _head(model),
+                   input_depth=model.input_depth, projection=projection)
   if isinstance(model, TextClassifier):
     table = model.embedding.numpy()
-    depth = table.shape[1]
-    return Network("text", stack(model.cell, depth),
-                   None if cell_bw is None else stack(cell_bw, depth),
-                   "mean", _head(model), embedding=table)
+    return Network("text", *_directions(model, table.shape[1]), "mean", _head(model),
+                   embedding=table)
   raise ConvertError(f"cannot convert a {type(model).__name__}: the converter takes the "
                      "image classifiers (tasks mnist, fashion_mnist) and the text "
                      "classifier (task imdb)")

@@ -15,8 +15,8 @@ forward ones.  Steps at ``t >= length`` never reach the valid outputs (the
 forward RNN reads them only after, the backward one reads the reversed valid
 steps first), and the mean pools over the valid steps only.
 
-This file is also ``tf_lstm/app/convert/torch_model.py``, which tf_lstm never
-imports but to write a state dict that fits it.
+Source: ``tf_lstm/app/convert/torch_model.py`` (tf_lstm imports it only when it
+converts, to check that the state dict fits).
 """
 
 import os

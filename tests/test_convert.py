@@ -11,6 +11,7 @@ import dataclasses
 import importlib.util
 import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -24,6 +25,8 @@ from tf_lstm.app import tf1_import
 from tf_lstm.app.convert import ConvertError
 from tf_lstm.app.convert import converter
 from tf_lstm.app.convert import network as network_lib
+from tf_lstm.app.convert import to_keras
+from tf_lstm.app.convert import to_torch
 from tf_lstm.app.data import imdb as imdb_data
 from tf_lstm.app.data import text
 from tf_lstm.app.training import builder
@@ -265,6 +268,31 @@ def test_bad_target_output_or_model_named_before_any_work():
   with pytest.raises(ConvertError, match=r"cannot convert a Module: the converter takes "
                                          r"the image classifiers .* and the text classifier"):
     network_lib.describe(tf.Module())
+
+
+def test_without_the_extra_the_error_says_what_to_install(monkeypatch):
+  monkeypatch.setitem(sys.modules, "keras", None)   # as if not installed
+  monkeypatch.setitem(sys.modules, "torch", None)
+  with pytest.raises(ConvertError, match=r"--to=keras needs Keras 3, which is not "
+                                         r"installed: pip install 'tf_lstm\[convert\]'"):
+    to_keras.import_keras()
+  with pytest.raises(ConvertError, match=r"--to=torch needs PyTorch, which is not "
+                                         r"installed: pip install 'tf_lstm\[convert\]'"):
+    to_torch.import_torch()
+
+
+def test_unwritable_output_is_an_error_that_leaves_nothing(converted, tmp_path):
+  model_dir = os.path.join(os.path.dirname(converted["rnn_2_layers", "torch"][0]), "run")
+  blocked = tmp_path / "file"
+  blocked.write_text("not a directory")
+  with pytest.raises(ConvertError, match=r"--output .*/file/m.pt: .*/file is not a "
+                                         r"directory"):
+    converter.convert(model_dir, "torch", str(blocked / "m.pt"))
+  # Found only when writing: the folder to create is under a file.
+  with pytest.raises(ConvertError, match=r"cannot write .*/file/sub/m.pt \(.*\); "
+                                         r"nothing written"):
+    converter.convert(model_dir, "torch", str(blocked / "sub" / "m.pt"))
+  assert sorted(os.listdir(tmp_path)) == ["file"] and blocked.read_text() == "not a directory"
 
 
 def test_existing_output_is_never_overwritten(converted):

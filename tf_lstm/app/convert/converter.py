@@ -126,5 +126,8 @@ def convert(model_dir, to, output, log=print):
   diff = self_check(to, model, converted, network)
   log(f"checked: on random inputs the {to} model's probabilities differ from the tf_lstm "
       f"model's ({config.model.task}, cell {config.model.cell}) by at most {diff:.2g}")
-  _write(to, converted, cfg, output)
+  try:
+    _write(to, converted, cfg, output)
+  except OSError as e:
+    raise ConvertError(f"cannot write {output} ({e}); nothing written") from e
   return outputs(to, output)

@@ -284,7 +284,7 @@ def _task_family(cls):
 
 
 def _tasks_of(family):
-  return tuple(sorted(n for n, cls in tasks.TASKS.items() if _task_family(cls) is family))
+  return tuple(n for n, cls in tasks.TASKS.items() if _task_family(cls) is family)
 
 
 def _model(arch, rest, shapes, width):
@@ -383,13 +383,46 @@ def inspect(checkpoint, scope=None):
   return arch
 
 
-def settings_for(arch, task):
-  """``arch.settings`` that apply to ``task`` (and the found cell), task included."""
-  out = dict(arch.settings, task=task)
-  if "cell" not in out:
+# tf_lstm optimizer names of TF1 optimizer slot names.
+OPTIMIZER_NAMES = {"Adam": "adam", "RMSProp": "rmsprop", "Momentum": "momentum"}
+# What each command needs besides the model settings, by task family.
+_INPUTS = {PtbTask: ["--data_dir=DATA", "--train_file=TRAIN_FILE"], ImdbTask: ["--vocab=VOCAB"],
+           ConllTask: ["--data_dir=DATA"]}
+
+
+def model_settings(arch, task, cell=None):
+  """The found model settings that apply to ``task`` with ``cell`` (default: the
+  found cell), ``task`` included."""
+  cell = cell or arch.settings.get("cell")
+  if cell is None:
     return {"task": task}
-  names = set(config_lib.model_setting_names(task, out["cell"]))
-  return {k: v for k, v in out.items() if k in names}
+  names = set(config_lib.model_setting_names(task, cell))
+  return {"task": task, **{k: v for k, v in arch.settings.items() if k in names}}
+
+
+def import_defaults(arch, given, var_map=False):
+  """``{setting: value}`` for an import whose flags ``given`` ({name: value}) leave
+  the rest to the checkpoint: the model settings and the optimizer it determines.
+
+  Raises ``TF1ImportError`` with one line when the checkpoint does not determine
+  what the flags leave open (no architecture flag given and something unclear,
+  or several tasks fit and no ``--task``).
+  """
+  where = f"cannot tell the model from {arch.prefix}"
+  arch_flags = set(given) & (set(config_lib.MODEL_SETTINGS) - {"task"})
+  if arch.unclear and not arch_flags and not var_map:
+    raise tf1_import.TF1ImportError(f"{where}: {arch.unclear[0]} (see --inspect)")
+  task = given.get("task")
+  if task is None:
+    if len(arch.tasks) != 1:
+      fits = " or ".join(f"--task={t}" for t in arch.tasks) or "no task"
+      raise tf1_import.TF1ImportError(f"{where}: it fits {fits}; give --task")
+    task = arch.tasks[0]
+  out = model_settings(arch, task, given.get("cell"))
+  if arch.optimizer in OPTIMIZER_NAMES and OPTIMIZER_NAMES[arch.optimizer] in (
+      config_lib.all_settings()["optimizer"].choices or ()):
+    out["optimizer"] = OPTIMIZER_NAMES[arch.optimizer]
+  return {k: v for k, v in out.items() if k not in given}
 
 
 def _flag(name, value):
@@ -398,27 +431,38 @@ def _flag(name, value):
   return f"--{name}={value:g}" if isinstance(value, float) else f"--{name}={value}"
 
 
-def commands(arch, task=None, extra=()):
+def commands(arch, task=None):
   """``(import command, train command)`` for the found architecture (``task``: one of
   ``arch.tasks``, default the first)."""
-  task = task or (arch.tasks[0] if arch.tasks else "TASK")
-  model = settings_for(arch, task) if arch.tasks else dict(arch.settings, task=task)
-  defaults = config_lib.all_settings()
-  flags = [_flag(k, v) for k, v in model.items()
-           if k == "task" or k not in defaults or v != defaults[k].default]
-  if arch.optimizer:
-    optimizer = {"Adam": "adam", "RMSProp": "rmsprop", "Momentum": "momentum"}.get(
-        arch.optimizer, arch.optimizer.lower())
-    flags.append(f"--optimizer={optimizer}")
-  flags += list(extra)
-  imp = ["bin/import_tf1", f"--checkpoint={arch.prefix}", *flags, "--model_dir=DIR"]
+  task = task or arch.tasks[0]
+  flags = [_flag(k, v) for k, v in model_settings(arch, task).items()]
+  if arch.optimizer in OPTIMIZER_NAMES:
+    flags.append(f"--optimizer={OPTIMIZER_NAMES[arch.optimizer]}")
+  # The run's fixed settings: bin/train resumes only with the import's.
+  flags.append(f"--batch_size={config_lib.all_settings()['batch_size'].default}")
+  inputs = _INPUTS.get(_task_family(tasks.TASKS[task]), [])
+  imp = ["bin/import_tf1", f"--checkpoint={arch.prefix}", *flags, *inputs, "--model_dir=DIR"]
   train = ["bin/train", *flags, "--learning_rate=LR", "--lr_schedule=constant",
-           "--data_dir=DATA", "--model_dir=DIR", "--train_steps=STEPS"]
+           *(inputs if "--data_dir=DATA" in inputs else ["--data_dir=DATA"]),
+           "--model_dir=DIR", "--train_steps=STEPS"]
   return " ".join(imp), " ".join(train)
+
+
+def _not_stored(arch, task):
+  spec = arch.groups[0].signature.spec if arch.groups and arch.groups[0].signature else None
+  out = [o.name for o in (spec.options if spec else ()) if o.type is float]
+  if task and _task_family(tasks.TASKS[task]) is PtbTask and "forget_bias" in out:
+    out[out.index("forget_bias")] = "forget_bias (the PTB tutorial's is 0)"
+  if task and _task_family(tasks.TASKS[task]) is ImageTask:
+    out.append("pooling (last or mean)")
+  if task and "dropout" in config_lib.model_setting_names(task, arch.settings.get("cell", "lstm")):
+    out.append("dropout")
+  return out
 
 
 def report(arch, task=None):
   """The ``--inspect`` text: variables, architecture, what is unclear, the commands."""
+  task = task or (arch.tasks[0] if arch.tasks else None)
   shapes = arch.shapes
   lines = [f"TF1 checkpoint {arch.prefix}: {len(shapes)} variables "
            f"({len(arch.weights)} weights, {len(arch.state)} training state)",
@@ -437,13 +481,16 @@ def report(arch, task=None):
   lines += [f"  {what:<17}{text}" for what, text in arch.found]
   if arch.unused:
     lines.append(f"  {'not explained':<17}{', '.join(arch.unused)}")
-  lines.append(f"  {'not stored':<17}forget_bias (TF1's default 1.0; the PTB tutorial's 0.0), "
-               "cell_clip, pooling (last or mean), dropout: give them if they differ")
+  not_stored = _not_stored(arch, task)
+  if not_stored:
+    lines.append(f"  {'not stored':<17}{', '.join(not_stored)}: give them if the TF1 program "
+                 "used other values than the defaults")
   if arch.unclear:
     lines.append("unclear:")
     lines += [f"  - {u}" for u in arch.unclear]
-  if arch.unclear or not arch.tasks:
+  if arch.unclear or not task:
     return "\n".join(lines)
   imp, train = commands(arch, task)
-  lines += ["import with:", f"  {imp}", "then train on with:", f"  {train}"]
+  lines += ["import with:", f"  {imp}", "then train on with (the TF1 program's learning rate "
+            "and batch size in both commands):", f"  {train}"]
   return "\n".join(lines)

@@ -33,6 +33,7 @@ import re
 import numpy as np
 
 from tf_lstm.app import optimizers
+from tf_lstm.app import tf1_import
 
 # tf_lstm optimizer class -> (TF1 slot name, ((tf_lstm slot, TF1 suffix), ...)).
 SLOTS = {
@@ -174,3 +175,13 @@ def assign(state):
     slot.assign(value)
   if state.iterations is not None:
     state.optimizer.iterations.assign(state.iterations)
+
+
+def load(checkpoint, model, optimizer, mapping):
+  """Imports the state of ``checkpoint`` for ``model``'s variables (``mapping``:
+  ``{port name: TF1 name}``, ``tf1_import.load``'s) into ``optimizer``; its notes."""
+  reader = tf1_import.open_checkpoint(checkpoint)[1]
+  variables = {pv.name: pv.variable for pv in tf1_import.port_variables(model)}
+  state = plan(reader, optimizer, {variables[p].ref(): t for p, t in mapping.items()})
+  assign(state)
+  return state.notes

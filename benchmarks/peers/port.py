@@ -2,6 +2,8 @@
 
 ``loop.build`` + ``loop.make_train_step`` (forward, backward, Adam), fed the
 same fixed batch every step, synchronised with ``float(loss)`` like the loop.
+The LSTM's training unroll is chosen by timing at start-up, as bin/train does
+(``autotune``), unless the config names one (``training_unroll``).
 """
 
 import os
@@ -18,7 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf_lstm.app import config as config_lib
-from tf_lstm import unroll
+from tf_lstm.app import losses
+from tf_lstm.app.training import autotune
 from tf_lstm.app.training import loop
 
 
@@ -30,12 +33,6 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(cfg["inter_op_threads"])
   b, t, d = cfg["batch_size"], cfg["time_steps"], cfg["input_depth"]
   what = "loop.make_train_step (tf.function, GradientTape, ResourceApplyAdam), float(loss)"
-  if cfg.get("fused_unroll"):   # the experiment benchmarks/fused_lstm.py replaces the unroll
-    from benchmarks import fused_lstm
-    one_product = cfg.get("one_product_weight_gradient", True)
-    unroll.static_rnn = lambda *a, **k: fused_lstm.static_rnn(
-        *a, **k, one_product_weight_gradient=one_product)
-    what += f"; fused_lstm.static_rnn(one_product_weight_gradient={one_product})"
   model_cfg = config_lib.ModelConfig(task="mnist", cell=cfg["cell"],
                                      num_layers=cfg["num_layers"], num_units=cfg["num_units"])
   train_cfg = config_lib.TrainConfig(model=model_cfg, optimizer="adam", batch_size=b)
@@ -49,18 +46,25 @@ def main():
     optimizer = type(optimizer)(train_cfg.learning_rate)
     optimizer.build(model.trainable_variables)
   dtype = cfg.get("dtype", "float32")
-  if dtype != "float32":
-    what += f"; compute_dtype={dtype}"
-  step_fn = loop.make_train_step(model, optimizer, compute_dtype=dtype)
   rng = np.random.RandomState(0)
   x = tf.constant(rng.rand(b, t, d).astype(np.float32))
   y = tf.constant(rng.randint(0, cfg["num_classes"], b).astype(np.int32))
+  tune_log = []
+  if cfg.get("training_unroll"):
+    model.training_unroll = cfg["training_unroll"]
+  elif autotune.tunable(model):   # as bin/train does at start-up (a long run)
+    autotune.choose_unroll(model, losses.classification_terms, x, y, dtype, tune_log.append)
+  if dtype != "float32":
+    what += f"; compute_dtype={dtype}"
+  step_fn = loop.make_train_step(model, optimizer, compute_dtype=dtype)
 
   def step():
     loss, _, _ = step_fn(x, y)
     return float(loss)
 
-  _worker.serve(step, {"what": what,
+  unroll = model.training_unroll if autotune.tunable(model) else "autodiff"
+  what += f"; training_unroll={unroll}" + (f" ({tune_log[0]})" if tune_log else "")
+  _worker.serve(step, {"what": what, "training_unroll": unroll, "autotune": tune_log,
                        "threads": [tf.config.threading.get_intra_op_parallelism_threads(),
                                    tf.config.threading.get_inter_op_parallelism_threads()]})
 

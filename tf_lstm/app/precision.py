@@ -23,6 +23,8 @@ import contextlib
 
 import tensorflow as tf
 
+from tf_lstm.app import cpu
+
 COMPUTE_DTYPES = ("float32", "bfloat16")
 
 
@@ -31,6 +33,17 @@ def check_compute_dtype(dtype):
   if dtype not in COMPUTE_DTYPES:
     raise ValueError(f"unknown compute dtype {dtype!r}; expected one of {COMPUTE_DTYPES}")
   return tf.as_dtype(dtype)
+
+
+def bfloat16_hint(dtype, flags=None):
+  """The start-up line telling that this CPU has native bfloat16 while ``dtype`` is
+  not bfloat16, else None."""
+  native = cpu.native_bfloat16(flags)
+  if dtype == "bfloat16" or not native:
+    return None
+  return (f"info: this CPU has native bfloat16 ({', '.join(native)}): --dtype=bfloat16 "
+          "runs the forward pass in bfloat16 (float32 variables), about 1.2-1.6x faster "
+          "per step at a similar accuracy (README, docs/benchmarks.md)")
 
 
 def _castable(value):

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tf_lstm import unroll
 from tf_lstm.cells import base
+from tf_lstm.unroll import lstm_layer
 
 
 class SequenceClassifier(tf.Module):
@@ -23,7 +24,12 @@ class SequenceClassifier(tf.Module):
     input_depth: depth of one time step (28 for MNIST rows).
     cell_bw: the backward ``RNNCell`` (None: unidirectional).
   Call: ``images`` ``[batch, time, input_depth]`` float -> logits ``[batch, num_classes]``.
+  The training pass (``training=True``) of a plain LSTM (``lstm_layer.lstm_layers``)
+  unrolls with ``lstm_layer.static_lstm`` (same function, hand-written gradient)
+  while ``training_unroll`` is ``"hand"``; otherwise, and in inference, ``static_rnn``.
   """
+
+  training_unroll = "hand"   # or "autodiff"; the training loop may choose by timing
 
   def __init__(self, cell, num_classes, input_depth, input_projection=None,
                pooling="last", cell_bw=None, name="classifier"):
@@ -53,14 +59,18 @@ class SequenceClassifier(tf.Module):
             base.glorot_uniform([features, self.num_classes]), name="kernel")
         self.output_bias = tf.Variable(tf.zeros([self.num_classes]), name="bias")
 
-  def features(self, images):
+  def features(self, images, training=False):
     """The ``[batch, output_size]`` vector the head reads."""
     steps = images   # [B, T, D]: static_rnn unstacks it
     if self.projection_kernel is not None:
       steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias
                for x in tf.unstack(images, axis=1)]
     if self.cell_bw is None:
-      outputs, _ = unroll.static_rnn(self.cell, steps, dtype=images.dtype)
+      if (training and self.training_unroll == "hand"
+          and lstm_layer.lstm_layers(self.cell) is not None):
+        outputs, _ = lstm_layer.static_lstm(self.cell, steps, dtype=images.dtype)
+      else:
+        outputs, _ = unroll.static_rnn(self.cell, steps, dtype=images.dtype)
     else:
       outputs, _, _ = unroll.static_bidirectional_rnn(self.cell, self.cell_bw, steps,
                                                       dtype=images.dtype)
@@ -69,9 +79,11 @@ class SequenceClassifier(tf.Module):
     return outputs[-1]
 
   def __call__(self, images, training=False):
-    del training   # no dropout: the same function in training and inference
+    # No dropout: the same function in training and inference (training only
+    # picks how the LSTM is unrolled).
     images = tf.convert_to_tensor(images)
     if images.shape.rank != 3 or images.shape[-1] != self.input_depth:
       raise ValueError(f"{self.name}: expected images [batch, time, {self.input_depth}], "
                        f"got shape {images.shape}")
-    return tf.matmul(self.features(images), self.output_kernel) + self.output_bias
+    return (tf.matmul(self.features(images, training), self.output_kernel)
+            + self.output_bias)

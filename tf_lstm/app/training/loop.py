@@ -31,6 +31,7 @@ from tf_lstm.app import precision
 from tf_lstm.app import tasks
 from tf_lstm.app.data import pipeline
 from tf_lstm.app.export import saved_model
+from tf_lstm.app.training import autotune
 from tf_lstm.app.training import checkpoints
 from tf_lstm.app.training import run_lock
 from tf_lstm.app.training.builder import build  # noqa: F401 (re-exported)
@@ -94,6 +95,8 @@ def train(config, strategy=None, log=print):
   strategy = strategy or tf.distribute.get_strategy()
   task = tasks.get(config.model.task)
   _check_run(config, task, strategy)
+  if task.mixed_precision and precision.bfloat16_hint(config.dtype):
+    log(precision.bfloat16_hint(config.dtype))
   chief = distribute.is_chief(strategy)   # Only the chief writes to model_dir / export_dir.
   if chief:
     run_lock.check_free(config.model_dir)
@@ -105,11 +108,24 @@ def train(config, strategy=None, log=print):
   checkpoints.check_config(config.model_dir, config)   # before the lock writes anything
   with run_lock.hold(config.model_dir) if chief else contextlib.nullcontext():
     run = _start(config, task, strategy, num_train, log)
+    _tune_unroll(run, train_arrays, log)
     eval_ds = pipeline.eval_dataset(task.eval_arrays(data), task.eval_batch_size,
                                     task.eval_transform())
     train_seconds = _run_steps(run, _train_dataset(run, train_arrays, num_train), eval_ds,
                                log)
     return _finish(run, eval_ds, train_seconds, log)
+
+
+def _tune_unroll(run, train_arrays, log):
+  """Times the model's training unrolls on a batch of the data and keeps the fastest
+  (``autotune``), for a one-replica run long enough to pay for the timing."""
+  if (not autotune.tunable(run.model) or run.strategy.num_replicas_in_sync > 1
+      or run.config.train_steps - run.start < autotune.MIN_STEPS):
+    return
+  n = run.config.batch_size
+  inputs, labels = run.task.train_transform()(train_arrays[0][:n], train_arrays[1][:n])
+  autotune.choose_unroll(run.model, run.task.loss_terms, tf.convert_to_tensor(inputs),
+                         tf.convert_to_tensor(labels), run.config.dtype, log)
 
 
 @dataclasses.dataclass

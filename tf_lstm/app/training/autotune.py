@@ -1,0 +1,76 @@
+"""Start-up timing of a model's training unrolls (as cuDNN's autotuner times kernels).
+
+Which unroll of a plain LSTM trains fastest depends on the CPU (its cores,
+vector units, memory): ``"hand"`` (``tf_lstm.unroll.lstm_layer``, the
+hand-written gradient) or ``"autodiff"`` (``static_rnn`` differentiated by
+TensorFlow).  Both compute the same function and gradients
+(tests/test_lstm_layer.py), so the choice changes speed only.
+"""
+
+import statistics
+import time
+
+import tensorflow as tf
+
+from tf_lstm.app import precision
+from tf_lstm.unroll import lstm_layer
+
+CANDIDATES = ("hand", "autodiff")
+# Below this many steps the timing (two traces, ~2-5 s) costs more than a few
+# percent of the run can win: the run keeps the model's default.
+MIN_STEPS = 500
+
+
+def tunable(model):
+  """Whether ``model`` has training unrolls to choose from."""
+  return (hasattr(model, "training_unroll") and hasattr(model, "cell")
+          and lstm_layer.lstm_layers(model.cell) is not None)
+
+
+def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", steps=4,
+                 rounds=3):
+  """``{candidate: median ms}`` of a forward and backward pass (no update) per candidate.
+
+  Each candidate's gradient function is traced and run once, then the timed
+  runs of ``steps`` passes alternate between candidates (``rounds`` each), so
+  a load change hits both.  The model's variables are not changed.
+  """
+  variables = model.trainable_variables
+  forward = precision.forward_in(compute_dtype, lambda x: model(x, training=True), model)
+  original = model.training_unroll
+  functions = {}
+  try:
+    for candidate in CANDIDATES:
+      model.training_unroll = candidate
+
+      @tf.function
+      def grads(x, y):
+        with tf.GradientTape() as tape:
+          loss_sum, _, count = loss_terms(forward(x), y)
+          loss = loss_sum / tf.maximum(count, 1.0)
+        return tape.gradient(loss, variables)
+
+      grads(inputs, labels)   # traces with this candidate
+      functions[candidate] = grads
+  finally:
+    model.training_unroll = original
+  times = {c: [] for c in CANDIDATES}
+  for r in range(rounds):
+    for candidate in (CANDIDATES if r % 2 == 0 else CANDIDATES[::-1]):
+      t0 = time.perf_counter()
+      for _ in range(steps):
+        out = functions[candidate](inputs, labels)
+      out[0].numpy()
+      times[candidate].append((time.perf_counter() - t0) / steps * 1e3)
+  return {c: statistics.median(t) for c, t in times.items()}
+
+
+def choose_unroll(model, loss_terms, inputs, labels, compute_dtype="float32", log=print):
+  """Sets ``model.training_unroll`` to the fastest candidate; logs and returns it."""
+  ms = time_unrolls(model, loss_terms, inputs, labels, compute_dtype)
+  best = min(ms, key=ms.get)
+  model.training_unroll = best
+  others = ", ".join(f"{c} {m:.1f} ms" for c, m in ms.items() if c != best)
+  log(f"training unroll: {best} ({ms[best]:.1f} ms per forward+backward pass; {others}), "
+      "chosen by timing both at start-up")
+  return best

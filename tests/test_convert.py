@@ -187,7 +187,8 @@ def assert_same(probs, expected):
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory, imdb):
-  """{(case, target): (written path, tf_lstm probabilities, the real inputs)}."""
+  """{(case, target): (written path, the tf_lstm model, its real inputs or None for
+  the MNIST digits)}: every case built and converted once."""
   out = {}
   for seed, (name, (settings, targets)) in enumerate(CASES.items()):
     base = tmp_path_factory.mktemp(name)

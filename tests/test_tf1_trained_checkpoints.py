@@ -22,6 +22,7 @@ from tests.tolerances import assert_same_classes
 from tf_lstm.app import config as config_lib
 from tf_lstm.app import tasks
 from tf_lstm.app import tf1_import
+from tf_lstm.app import tf1_inspect
 from tf_lstm.app.training import loop
 
 N = 16   # units: small and fast; a trained swap still moves the logits by >> 1e-5
@@ -162,3 +163,23 @@ def test_equal_shape_variables_were_trained_apart(trained, test_images, name):
   vb.assign(value_a)
   logits = model(test_images[:500]).numpy()
   assert harness.max_abs_diff(logits, tf1_logits[:500]) > 1e-2   # 1000x the 1e-5 above
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_inspect_finds_the_architecture_and_an_import_without_it_gives_tf1s_logits(
+    trained, test_images, name):
+  """tf1_inspect (bin/import_tf1 --inspect; an import without architecture flags) on
+  the same checkpoints: the settings written out in CASES, then TF1's logits."""
+  prefix, tf1_logits = trained[name]
+  arch = tf1_inspect.inspect(prefix)
+  assert arch.unclear == [] and arch.tasks == ("mnist", "fashion_mnist")
+  found = tf1_inspect.import_defaults(arch, {"task": "mnist"})
+  assert found == {**CASES[name][2], "num_units": N, "bidirectional": False,
+                   "optimizer": "adam"}
+  del found["optimizer"]
+  config = config_lib.TrainConfig(model=config_lib.ModelConfig(task="mnist", **found))
+  model = loop.build(config)[1]
+  tf1_import.load(model, prefix)
+  logits = model(test_images[:2000]).numpy()
+  # 1e-5: as in test_trained_checkpoint_gives_tf1s_logits.
+  assert harness.max_abs_diff(logits, tf1_logits[:2000]) <= 1e-5

@@ -206,8 +206,9 @@ def test_cli_extra_cells(tmp_path, cell, shapes, flags):
   arrays = random_arrays({**shapes, **OUTPUT})
   (tmp_path / "tf1").mkdir()
   prefix = write_tf1_checkpoint(tmp_path / "tf1", arrays)
-  proc = run_bin("import_tf1", f"--checkpoint={prefix}", f"--cell={cell}", "--num_layers=2",
-                 f"--num_units={N}", f"--model_dir={tmp_path / 'model'}", *flags, check=True)
+  proc = run_bin("import_tf1", f"--checkpoint={prefix}", "--task=mnist", f"--cell={cell}",
+                 "--num_layers=2", f"--num_units={N}", f"--model_dir={tmp_path / 'model'}",
+                 *flags, check=True)
   assert "cell/layer_1/" in proc.stdout and "output/kernel <- Variable\n" in proc.stdout
   config = checkpoints.read_config(str(tmp_path / "model"))
   assert config.model.cell == cell and config.model.num_layers == 2
@@ -326,7 +327,7 @@ def test_imported_model_predicts_like_tf1(legacy_trained, imported):
   config = checkpoints.read_config(model_dir)
   task, model, _ = loop.build(config)
   latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
-  assert latest.endswith("ckpt-0")
+  assert latest.endswith("ckpt-30")   # the run continues at TF1's step (its Adam state)
   tf.train.Checkpoint(model=model).restore(latest).assert_existing_objects_matched()
   test_x, _ = task.eval_arrays(task.load(MNIST_5K))
   scale = task.eval_transform()
@@ -346,12 +347,12 @@ def test_bin_train_resumes_the_imported_run(legacy_trained, imported, small_mnis
   shutil.copytree(imported[0], model_dir)
   proc = run_bin("train", "--task=mnist", "--num_layers=1", f"--num_units={UNITS}",
                  "--learning_rate=0.001", "--lr_schedule=constant", "--augment_shift=0",
-                 "--train_steps=3", "--log_every=1", f"--data_dir={small_mnist_dir}",
+                 "--train_steps=33", "--log_every=1", f"--data_dir={small_mnist_dir}",
                  f"--model_dir={model_dir}", check=True)
-  assert re.search(r"resumed from .*ckpt-0 at step 0", proc.stdout)
+  assert re.search(r"resumed from .*ckpt-30 at step 30", proc.stdout)
   with open(os.path.join(model_dir, "results.json")) as f:
     results = json.load(f)
-  assert results["global_step"] == 3 and results["resumed_from_step"] == 0
+  assert results["global_step"] == 33 and results["resumed_from_step"] == 30
   # The small test split is real test digits 0..199; 3 small steps (Adam 0.001) keep
   # the accuracy near TF1's (a fresh model would be near 10%).
   labels = real_mnist().test_labels[:200]
@@ -371,8 +372,9 @@ def _snapshot(directory):
 
 
 def test_cli_wrong_num_units_writes_nothing(legacy_trained, tmp_path):
-  proc = run_bin("import_tf1", f"--checkpoint={legacy_trained[0]}", "--num_units=64",
-                 f"--model_dir={tmp_path / 'model'}", f"--export_dir={tmp_path / 'export'}")
+  proc = run_bin("import_tf1", f"--checkpoint={legacy_trained[0]}", "--task=mnist",
+                 "--num_units=64", f"--model_dir={tmp_path / 'model'}",
+                 f"--export_dir={tmp_path / 'export'}")
   assert proc.returncode == 1
   assert "wrong shape: rnn/basic_lstm_cell/kernel is [60, 128]" in proc.stderr
   assert "the checkpoint holds (optimizer slots omitted):\n  Variable [32, 10]" in proc.stderr
@@ -382,8 +384,8 @@ def test_cli_wrong_num_units_writes_nothing(legacy_trained, tmp_path):
 
 def test_cli_refuses_a_model_dir_with_checkpoints(legacy_trained, imported):
   before = _snapshot(imported[0])
-  proc = run_bin("import_tf1", f"--checkpoint={legacy_trained[0]}", f"--num_units={UNITS}",
-                 f"--model_dir={imported[0]}")
+  proc = run_bin("import_tf1", f"--checkpoint={legacy_trained[0]}", "--task=mnist",
+                 f"--num_units={UNITS}", f"--model_dir={imported[0]}")
   assert proc.returncode == 1
   assert "already holds a run (config.json, checkpoints)" in proc.stderr
   assert _snapshot(imported[0]) == before

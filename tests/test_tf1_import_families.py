@@ -33,6 +33,7 @@ from tests.test_tf1_import import random_arrays, write_tf1_checkpoint
 from tf_lstm.app import config as config_lib
 from tf_lstm.app import tasks
 from tf_lstm.app import tf1_import
+from tf_lstm.app import tf1_inspect
 from tf_lstm.app.commands import import_tf1
 from tf_lstm.app.data import imdb as imdb_data
 from tf_lstm.app.data import pipeline
@@ -392,3 +393,24 @@ def test_a_mismatch_lists_the_checkpoint_and_writes_nothing(tf1, tmp_path):
   with pytest.raises(tf1_import.TF1ImportError, match="imdb: give vocab"):
     import_tf1.import_checkpoint(config, tf1["imdb"], log=lambda _: None)
   assert not os.path.exists(model_dir)
+
+
+# ------------------------------------------------------- inspection (bin/import_tf1 --inspect)
+
+
+@pytest.mark.parametrize("name, fits, expected", [
+    ("mnist_bi", ("mnist", "fashion_mnist"),
+     dict(cell="lstm", num_layers=2, num_units=N, bidirectional=True, optimizer="adam")),
+    ("conll", ("conll_pos", "conll_ner"),
+     dict(cell="lstm", num_layers=1, num_units=N, embedding_dim=N, char_features=8,
+          optimizer="adam")),
+    ("imdb", ("imdb",), dict(cell="lstm", num_layers=1, num_units=N, bidirectional=False,
+                             embedding_dim=N, optimizer="adam")),
+    ("ptb", ("ptb",), dict(cell="lstm", num_layers=2, num_units=N, tie_embeddings=False)),
+])
+def test_inspect_finds_the_settings_the_imports_above_give(tf1, name, fits, expected):
+  """tf1_inspect: what --inspect reports and an import without architecture flags uses
+  (forget_bias is not in checkpoints: the PTB import above still gives it)."""
+  arch = tf1_inspect.inspect(tf1[name])
+  assert arch.unclear == [] and arch.unused == [] and arch.tasks == fits
+  assert tf1_inspect.import_defaults(arch, {"task": fits[-1]}) == expected

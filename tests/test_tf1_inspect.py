@@ -1,125 +1,59 @@
 """``bin/import_tf1 --inspect`` and imports without architecture flags.
 
-On checkpoints the legacy/ TF1 programs write (all in one subprocess:
-tests/legacy_checkpoints.py) and on hand-written ones (old names, other cells,
-checkpoints that do not determine the model).  The expected architectures are
-written out here from the programs' flags, not taken from the inspector.  The
-MNIST cell variants' trained checkpoints are inspected in
-tests/test_tf1_trained_checkpoints.py, which trains them anyway.
+On the checkpoint of seed 003's TF1 program (legacy/mnist_static_rnn.py, 3
+training steps, through the parity runner) and on hand-written checkpoints (old
+names, other cells, checkpoints that do not determine the model).  The other
+legacy programs' checkpoints are inspected where their tests train them anyway:
+tests/test_tf1_trained_checkpoints.py (every MNIST cell variant) and
+tests/test_tf1_import_families.py (bidirectional MNIST, IMDB, CoNLL, PTB).
+The expected architectures are written out here, not taken from the inspector.
 """
 
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from tests.conftest import ROOT, SHARED_DATA, real_mnist, run_bin, write_mnist_idx
+from tests.conftest import real_mnist, run_bin, write_mnist_idx
 from tests.parity import harness
 from tests.test_tf1_import import write_tf1_checkpoint
-from tests.test_tf1_programs import imdb_ids
 from tests.tolerances import assert_same_classes
-from tf_lstm.app import config as config_lib
 from tf_lstm.app import tasks
 from tf_lstm.app import tf1_import
 from tf_lstm.app import tf1_inspect
 from tf_lstm.app.training import builder
 from tf_lstm.app.training import checkpoints
 
-U = "--num_units=16"
-TEST_DIGITS = 2000   # real test digits the MNIST programs write logits for
+TEST_DIGITS = 2000   # real test digits the TF1 program writes logits for
 MNIST = ("mnist", "fashion_mnist")
-
-# id -> (legacy program, its flags (DIR: the output folder), tasks, settings inspect must find)
-CASES = {
-    "mnist_static_rnn": (   # seed 003's program: no flags, 128 units
-        "mnist_static_rnn.py", ["--data_dir=DATA"], MNIST,
-        dict(cell="lstm", num_layers=1, num_units=128, bidirectional=False)),
-    "mnist_bidirectional_rnn": (
-        "mnist_bidirectional_rnn.py", ["--data_dir=DATA", U], MNIST,
-        dict(cell="lstm", num_layers=1, num_units=16, bidirectional=True)),
-    "imdb_lstm": (
-        "imdb_lstm.py", ["--ids=DIR/ids.npz", "--vocab_size=40", U, "--embedding_dim=8",
-                         "--batch_size=6", "--train_steps=1", "--checkpoint_dir=DIR"],
-        ("imdb",), dict(cell="lstm", num_layers=1, num_units=16, bidirectional=False,
-                        embedding_dim=8)),
-    "conll_bilstm_tagger": (
-        "conll_bilstm_tagger.py",
-        [f"--data_dir={os.path.join(SHARED_DATA, 'conll2003')}", "--max_sentences=200", U,
-         "--embedding_dim=16", "--char_features=8", "--batch_size=8", "--train_steps=1",
-         "--checkpoint_dir=DIR"],
-        ("conll_pos", "conll_ner"),
-        dict(cell="lstm", num_layers=1, num_units=16, bidirectional=True, embedding_dim=16,
-             char_features=8)),
-    "ptb_lm": (   # the PTB tutorial's Model/ names, global_step and learning_rate
-        "ptb_lm.py",
-        [f"--data_dir={os.path.join(SHARED_DATA, 'ptb-sample')}", "--train_file=ptb.valid.txt",
-         "--eval_file=", U, "--num_steps=5", "--batch_size=4", "--max_max_epoch=0",
-         "--checkpoint_dir=DIR"],
-        ("ptb",), dict(cell="lstm", num_layers=2, num_units=16, tie_embeddings=False)),
-}
+# What the seed program (no flags: BasicLSTMCell(128) under static_rnn) must be found to be.
+SEED = dict(cell="lstm", num_layers=1, num_units=128, bidirectional=False)
 
 
 @pytest.fixture(scope="module")
-def legacy(tmp_path_factory):
-  """{id: checkpoint prefix}; MNIST programs train 3 steps and write their test logits."""
+def seed_program(tmp_path_factory):
+  """``(checkpoint prefix, TF1 logits [TEST_DIGITS, 10])`` after 3 Adam steps."""
   base = str(tmp_path_factory.mktemp("tf1_inspect"))
   train_x, train_y, test_x, test_y = real_mnist()
   data = write_mnist_idx(os.path.join(base, "mnist"), train_x[::10], train_y[::10],
                          test_x[:TEST_DIGITS], test_y[:TEST_DIGITS])
-  jobs = []
-  for name, (script, flags, _, _) in CASES.items():
-    out = os.path.join(base, name)
-    os.makedirs(out)
-    if name == "imdb_lstm":
-      imdb_ids(out)
-    flags = [f.replace("DATA", data).replace("DIR", out) for f in flags]
-    program = os.path.join(ROOT, "legacy", script)
-    if name.startswith("mnist"):
-      jobs.append(["parity", ["--train_steps=3", f"--checkpoint_dir={out}",
-                              f"--test_logits_out={out}/logits.npy", program, *flags]])
-    else:
-      jobs.append(["direct", [program, *flags]])
-  path = os.path.join(base, "jobs.json")
-  with open(path, "w") as f:
-    json.dump(jobs, f)
-  cmd = [sys.executable, os.path.join(ROOT, "tests", "legacy_checkpoints.py"), path]
-  proc = subprocess.run(cmd, capture_output=True, text=True, env=harness.LEGACY_ENV,
-                        cwd=ROOT, timeout=600)
-  if proc.returncode != 0:
-    raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}")
-  return {name: os.path.join(base, name, "model.ckpt") for name in CASES}
+  harness.run_legacy("mnist_static_rnn.py", [f"--data_dir={data}"],
+                     ["--train_steps=3", f"--checkpoint_dir={base}",
+                      f"--test_logits_out={base}/logits.npy"])
+  return os.path.join(base, "model.ckpt"), np.load(os.path.join(base, "logits.npy"))
 
 
 @pytest.fixture(scope="module")
 def test_images():
-  task = tasks.get("mnist")
-  test_x = real_mnist()[2][:TEST_DIGITS]
-  return task.eval_transform()(test_x, None)[0]
+  return tasks.get("mnist").eval_transform()(real_mnist()[2][:TEST_DIGITS], None)[0]
 
 
-def _flag(key, value):
-  if isinstance(value, bool):
-    return f"--{key}" if value else f"--no{key}"
-  return f"--{key}={value}"
-
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_inspect_names_the_legacy_programs_architecture(legacy, name):
-  _, _, fits, expected = CASES[name]
-  arch = tf1_inspect.inspect(legacy[name])
-  assert arch.unclear == [] and arch.unused == []
-  assert arch.tasks == fits
-  assert {k: arch.settings.get(k) for k in expected} == expected
-  assert arch.optimizer == (None if name == "ptb_lm" else "Adam")   # ptb_lm: plain SGD
-  text = tf1_inspect.report(arch)
-  command = text.split("import with:\n  ")[1].splitlines()[0]
-  for key in config_lib.model_setting_names(fits[0], expected["cell"]):
-    if key in expected:   # (the tagger is always bidirectional: no such flag)
-      assert f" {_flag(key, expected[key])} " in command, (key, command)
+def test_inspect_names_the_seed_programs_architecture(seed_program):
+  arch = tf1_inspect.inspect(seed_program[0])
+  assert arch.unclear == [] and arch.unused == [] and arch.tasks == MNIST
+  assert {k: arch.settings.get(k) for k in SEED} == SEED
+  assert arch.optimizer == "Adam"
+  assert tf1_inspect.import_defaults(arch, {"task": "mnist"}) == {**SEED, "optimizer": "adam"}
 
 
 def _logits_of_model_dir(model_dir, images):
@@ -127,43 +61,37 @@ def _logits_of_model_dir(model_dir, images):
   _, model, optimizer = builder.build(config)
   ckpt, manager = checkpoints.make_manager(model_dir, model, optimizer)
   assert checkpoints.restore_latest(ckpt, manager)
-  return model(images).numpy()
+  return model(images).numpy(), optimizer
 
 
-@pytest.mark.parametrize("name", ["mnist_static_rnn", "mnist_bidirectional_rnn"])
-def test_import_with_the_found_settings_gives_tf1s_logits(legacy, test_images, name):
-  prefix = legacy[name]
-  found = tf1_inspect.import_defaults(tf1_inspect.inspect(prefix), {"task": "mnist"})
-  assert found.pop("optimizer") == "adam"
-  _, model, _ = builder.build(config_lib.TrainConfig(
-      model=config_lib.ModelConfig(task="mnist", **found)))
-  tf1_import.load(model, prefix)
-  logits = model(test_images).numpy()
-  tf1_logits = np.load(os.path.join(os.path.dirname(prefix), "logits.npy"))
-  # 1e-5: the same float32 weights in two graphs; only summation orders differ
-  # (tests/test_tf1_trained_checkpoints.py: at most 2e-6 on these logits).
-  assert harness.max_abs_diff(logits, tf1_logits) <= 1e-5
-  assert_same_classes(logits.argmax(1), tf1_logits, 1e-5)
-
-
-def test_cli_inspect_then_import_without_architecture_flags(legacy, test_images, tmp_path):
-  prefix = legacy["mnist_bidirectional_rnn"]
+def test_cli_inspect_then_import_without_architecture_flags(seed_program, test_images,
+                                                            tmp_path):
+  prefix, tf1_logits = seed_program
   proc = run_bin("import_tf1", f"--checkpoint={prefix}", "--inspect")
   assert proc.returncode == 0, proc.stderr
-  assert "  directions       2 (fw, bw)\n" in proc.stdout
-  assert "  cell             lstm (BasicLSTMCell: basic_lstm_cell/{bias, kernel})\n" in proc.stdout
-  assert (f"bin/import_tf1 --checkpoint={prefix} --task=mnist --cell=lstm --num_layers=1 "
-          "--num_units=16 --bidirectional --optimizer=adam") in proc.stdout
-  assert not os.listdir(tmp_path)
+  for line in ("  cell             lstm (BasicLSTMCell: basic_lstm_cell/{bias, kernel})",
+               "  layers           1", "  units            128", "  directions       1",
+               "  input depth      28", "  task             mnist or fashion_mnist (same "
+               "shapes: pick with --task)", "optimizer state: Adam (10 slots: Variable/Adam, "
+               "Variable/Adam_1, Variable_1/Adam, ...)",
+               f"  bin/import_tf1 --checkpoint={prefix} --task=mnist --cell=lstm "
+               "--num_layers=1 --num_units=128 --nobidirectional --optimizer=adam "
+               "--batch_size=128 --model_dir=DIR"):
+    assert line + "\n" in proc.stdout, (line, proc.stdout)
+  assert not os.listdir(tmp_path)   # --inspect writes nothing
   model_dir = str(tmp_path / "run")
   proc = run_bin("import_tf1", f"--checkpoint={prefix}", "--task=mnist",
                  f"--model_dir={model_dir}")
   assert proc.returncode == 0, proc.stderr
-  assert ("from the checkpoint: cell=lstm num_layers=1 num_units=16 bidirectional=True "
-          "optimizer=adam") in proc.stdout
-  logits = _logits_of_model_dir(model_dir, test_images)
-  tf1_logits = np.load(os.path.join(os.path.dirname(prefix), "logits.npy"))
-  assert harness.max_abs_diff(logits, tf1_logits) <= 1e-5   # as above
+  assert ("from the checkpoint: cell=lstm num_layers=1 num_units=128 bidirectional=False "
+          "optimizer=adam\n") in proc.stdout
+  assert "Adam slots of all 4 variables imported\n" in proc.stdout
+  logits, optimizer = _logits_of_model_dir(model_dir, test_images)
+  assert int(optimizer.iterations.numpy()) == 3   # TF1's beta1_power after 3 updates
+  # 1e-5: the same float32 weights in two graphs; only summation orders differ
+  # (tests/test_tf1_trained_checkpoints.py: at most 2e-6 on these logits).
+  assert harness.max_abs_diff(logits, tf1_logits) <= 1e-5
+  assert_same_classes(logits.argmax(1), tf1_logits, 1e-5)
 
 
 # Hand-written checkpoints: names and shapes only.

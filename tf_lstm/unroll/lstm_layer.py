@@ -2,30 +2,31 @@
 
 ``static_rnn`` over ``BasicLSTMCell`` differentiated by TensorFlow runs about 30
 small ops per step (concat, split, the gate math, their gradients, the
-per-step products and their sums).  ``static_lstm`` computes the very same
-function, layer by layer, with fewer ops:
+per-step products, their sums).  ``static_lstm`` computes the very same
+function, layer by layer, with fewer and cheaper ops, feature-major (``[N, B]``
+tensors, so that the gates split along the first axis without a copy):
 
-forward (``[W_x; W_h] = kernel``, TF1 layout; no ``[x, h]`` concat)::
+forward (``[W_x; W_h] = kernel``, TF1 layout)::
 
-    gates_t = (x_t @ W_x + bias) + h_{t-1} @ W_h   (x_t @ W_x off the recurrence)
-    c_t, h_t = lstm_gates_to_state(gates_t, c_{t-1}, forget_bias, act)
-                                                   the cell's own step equations
+    g_t = [W_x; bias]^T [x_t; 1] + W_h^T h_{t-1}      (the input product off the recurrence)
+    i, j~, f, o = split(g_t);  i, f, o = sig(i), sig(f + forget_bias), sig(o)
+    c_t = c_{t-1} * f + i * act(j~);  h_t = act(c_t) * o   (BasicLSTMCell's equations)
 
-backward, per step ``t = T-1 .. 0`` (``i, j, f, o`` the activated gates,
-recomputed with the forward pass's own ops, which Grappler merges with them)::
+backward, per step ``t = T-1 .. 0`` (the gate values recomputed with the
+forward pass's own ops, which Grappler merges with them)::
 
-    dh = dH_t + dh_rec
-    dc = dc + act'(c_t) * dh * o_t
-    dgates_t = [sig'(i) dc j_t, act'(j~) dc i_t, sig'(f) dc c_{t-1}, sig'(o) dh act(c_t)]
-    dc = dc * f_t;   dh_rec = dgates_t @ W_h^T;   dx_t = dgates_t @ W_x^T
-    [d_kernel; d_bias] = sum_t [x_t, h_{t-1}, 1]^T @ dgates_t   (one product per step,
-                                                   free to run beside the recurrence)
+    dh = dH_t + dh_rec;   dc = dc + act'(c_t) * dh * o
+    dg_t = [sig'(i) dc act(j~); act'(j~) dc i; sig'(f) dc c_{t-1}; sig'(o) dh act(c_t)]
+    dc = dc * f;   dh_rec = W_h dg_t;   dx_t = W_x dg_t
+    [d_W_x; d_bias; d_W_h] = sum_t [x_t; 1; h_{t-1}] dg_t^T   (one product per step,
+                                                    free to run beside the recurrence)
 
-(``sig'(y) = y (1 - y)`` as ``SigmoidGrad``, ``act'`` the activation's own
-registered gradient.)  One product per step rather than one for all steps:
-on the 2-core benchmark machines the concatenated ``[T*B, 4N]`` operands cost
-more in memory traffic than they save.  Equal to the autodiff of
-``static_rnn`` up to float summation order (tests/test_lstm_layer.py).
+(``sig'(y) = y (1 - y)`` as ``SigmoidGrad``; ``act'`` by the activation's own
+registered gradient.)  One product per step rather than one over all steps:
+on the 2-core benchmark machines the joined ``[T*B, 4N]`` operands cost more in
+memory traffic than the product saves.  The layer is proven equal to the
+autodiff of ``static_rnn`` (tests/test_lstm_layer.py: outputs and gradients
+within 1e-5 relative).
 """
 
 import tensorflow as tf
@@ -79,34 +80,44 @@ def _activation_grad(activation, x, dy):
 
 
 def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0, activation=tf.tanh):
-  """One plain LSTM layer over a list of steps, with the hand-written gradient.
+  """One plain LSTM layer over time, feature-major, with the hand-written gradient.
+
+  Feature-major (``[features, batch]``) so that the gates split, and their
+  gradients join, along the first axis (no copy, or one contiguous copy).
 
   Args:
-    inputs: a length-T list of ``[B, D]`` tensors.
-    c0, h0: ``[B, N]``.
+    inputs: ``[T, D, B]`` (T static).
+    c0, h0: ``[N, B]``.
     kernel: ``[D + N, 4N]`` (input rows first, gate order i, j, f, o).
     bias: ``[4N]``.
+    forget_bias: added to the forget gate's pre-activation.
+    activation: an element-wise activation (``ELEMENTWISE_ACTIVATIONS``).
   Returns:
-    ``(outputs, c_T)``: a length-T list of ``[B, N]`` and ``[B, N]``.
+    ``(outputs, c_T)``: a length-T list of ``h_t`` ``[N, B]``, and ``[N, B]``.
   """
-  num_steps = len(inputs)
-  depth = tf.compat.dimension_value(inputs[0].shape[-1])
+  num_steps = tf.compat.dimension_value(inputs.shape[0])
+  depth = tf.compat.dimension_value(inputs.shape[1])
 
   def gates_of(g):
-    """The activated gates of pre-activations ``g`` (the step's own ops, so
-    Grappler merges them with the forward pass's)."""
-    i, j, f, o = tf.split(g, 4, axis=1)
+    """``(sig(i), j~, sig(f + forget_bias), sig(o))`` of pre-activations ``[4N, B]``."""
+    i, j, f, o = tf.split(g, 4, axis=0)
     return tf.sigmoid(i), j, tf.sigmoid(f + forget_bias), tf.sigmoid(o)
 
   @tf.custom_gradient
-  def layer(*args):
-    xs, (c0, h0, kernel, bias) = args[:num_steps], args[num_steps:]
-    w_x, w_h = kernel[:depth], kernel[depth:]
+  def layer(x_all, c0, h0, kernel, bias):
+    # [x_t; 1] against [W_x; bias]: the input product adds the bias, and in the
+    # backward pass [x_t; 1; h_{t-1}] gives the kernel's and the bias's gradient.
+    x1_all = tf.concat([x_all, tf.ones_like(x_all[:, :1])], axis=1)   # [T, D+1, B]
+    x1 = tf.unstack(x1_all, axis=0)
+    w_xb = tf.concat([kernel[:depth], bias[tf.newaxis]], axis=0)      # [D+1, 4N]
+    w_h = kernel[depth:]
     c, h = c0, h0
     gates, cs, hs = [], [], []
-    for x in xs:
-      g = tf.nn.bias_add(tf.matmul(x, w_x), bias) + tf.matmul(h, w_h)
-      c, h = basic_lstm.lstm_gates_to_state(g, c, forget_bias, activation)
+    for x in x1:
+      g = tf.matmul(w_xb, x, transpose_a=True) + tf.matmul(w_h, h, transpose_a=True)
+      i, j, f, o = gates_of(g)
+      c = c * f + i * activation(j)      # TF1's term order (basic_lstm.lstm_gates_to_state)
+      h = activation(c) * o
       gates.append(g)
       cs.append(c)
       hs.append(h)
@@ -114,32 +125,30 @@ def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0, activation=tf.tanh
     def grad(*upstream):
       d_hs, dc = upstream[:num_steps], upstream[num_steps]
       c_prev = [c0] + cs[:-1]
-      # [x_t, h_{t-1}, 1]: one product per step gives the kernel's and the bias's gradient.
-      ones = tf.ones_like(c0[:, :1])
-      xh1 = [tf.concat([x, hp, ones], 1) for x, hp in zip(xs, [h0] + hs[:-1])]
+      xh = tf.unstack(tf.concat([x1_all, tf.stack([h0] + hs[:-1])], axis=1), axis=0)
       dh_rec = None
-      d_gates, d_xs = [None] * num_steps, [None] * num_steps
+      d_xs, d_w = [None] * num_steps, []
       for t in reversed(range(num_steps)):
         dh = d_hs[t] if dh_rec is None else d_hs[t] + dh_rec
         i, gj, f, o = gates_of(gates[t])
         j = activation(gj)
-        tc = activation(cs[t])
         dc = dc + _activation_grad(activation, cs[t], dh * o)
-        d_gates[t] = tf.concat([
+        d_gates = tf.concat([
             tf.raw_ops.SigmoidGrad(y=i, dy=dc * j),
             _activation_grad(activation, gj, dc * i),
             tf.raw_ops.SigmoidGrad(y=f, dy=dc * c_prev[t]),
-            tf.raw_ops.SigmoidGrad(y=o, dy=dh * tc)], axis=1)
+            tf.raw_ops.SigmoidGrad(y=o, dy=dh * activation(cs[t]))], axis=0)
         dc = dc * f
-        dh_rec = tf.matmul(d_gates[t], w_h, transpose_b=True)
-        d_xs[t] = tf.matmul(d_gates[t], w_x, transpose_b=True)
-      d_kernel_bias = tf.add_n([tf.matmul(xh, dg, transpose_a=True)
-                                for xh, dg in zip(xh1, d_gates)])
-      return (*d_xs, dc, dh_rec, d_kernel_bias[:-1], d_kernel_bias[-1])
+        dh_rec = tf.matmul(w_h, d_gates)
+        d_xs[t] = tf.matmul(kernel[:depth], d_gates)
+        d_w.append(tf.matmul(xh[t], d_gates, transpose_b=True))   # [D+1+N, 4N]
+      d_w = tf.add_n(d_w)
+      d_kernel = tf.concat([d_w[:depth], d_w[depth + 1:]], axis=0)
+      return tf.stack(d_xs), dc, dh_rec, d_kernel, d_w[depth]
 
     return (*hs, c), grad
 
-  out = layer(*inputs, c0, h0, tf.convert_to_tensor(kernel), tf.convert_to_tensor(bias))
+  out = layer(inputs, c0, h0, tf.convert_to_tensor(kernel), tf.convert_to_tensor(bias))
   return list(out[:num_steps]), out[num_steps]
 
 
@@ -163,19 +172,29 @@ def static_lstm(cell, inputs, initial_state=None, dtype=None, scope=None):
   if layers is None:
     raise ValueError(f"static_lstm: {cell.name} is not a plain LSTM (BasicLSTMCell, "
                      "LSTMCell without peepholes/clip/projection, or a MultiRNNCell of them)")
-  xs = time_steps(inputs, "static_lstm")
+  if isinstance(inputs, (list, tuple)):
+    x = tf.transpose(tf.stack(time_steps(inputs, "static_lstm")), [0, 2, 1])   # [T, D, B]
+  else:
+    inputs = tf.convert_to_tensor(inputs)
+    if inputs.shape.rank != 3 or tf.compat.dimension_value(inputs.shape[1]) is None:
+      raise ValueError("static_lstm: inputs must be a list of [batch, depth] tensors or a "
+                       f"[batch, time, depth] tensor with a static time, got {inputs.shape}")
+    x = tf.transpose(inputs, [1, 2, 0])
   with tf.compat.v1.variable_scope(scope or "rnn"):
-    cell.build(tf.compat.dimension_value(xs[0].shape[-1]))
+    cell.build(tf.compat.dimension_value(x.shape[1]))
     if initial_state is None:
-      initial_state = cell.zero_state(tf.shape(xs[0])[0], dtype or xs[0].dtype)
+      initial_state = cell.zero_state(tf.shape(x)[2], dtype or x.dtype)
     multi = type(cell) is multi_rnn.MultiRNNCell  # pylint: disable=unidiomatic-typecheck
     states = tuple(initial_state) if multi else (initial_state,)
     if len(states) != len(layers):
       raise ValueError(f"static_lstm: expected a state tuple of {len(layers)} entries, "
                        f"got {len(states)}")
     final = []
-    for layer, (c, h) in zip(layers, states):
+    for k, (layer, (c, h)) in enumerate(zip(layers, states)):
       forget_bias, activation = _plain_lstm(layer)
-      xs, c = lstm_layer(xs, c, h, layer.kernel, layer.bias, forget_bias, activation)
-      final.append(basic_lstm.LSTMStateTuple(c, xs[-1]))
-  return xs, (tuple(final) if multi else final[0])
+      if k:
+        x = tf.stack(hs)   # the layer below's outputs, [T, N, B]
+      hs, c = lstm_layer(x, tf.transpose(c), tf.transpose(h), layer.kernel, layer.bias,
+                         forget_bias, activation)
+      final.append(basic_lstm.LSTMStateTuple(tf.transpose(c), tf.transpose(hs[-1])))
+  return [tf.transpose(h) for h in hs], (tuple(final) if multi else final[0])

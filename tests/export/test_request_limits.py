@@ -1,6 +1,7 @@
 """Serving memory is bounded (issue 20): text is padded to the request's longest text,
 requests over ``request_limits`` are refused before their large tensors exist, and
-``lengths`` are checked, in the IMDB, tagger and language-model exports."""
+``lengths`` are checked, in the IMDB, tagger, language-model and image exports; empty
+requests (no rows, width 0) are answered or refused by name, never failing in the RNN."""
 
 import re
 
@@ -14,6 +15,7 @@ from tf_lstm.app import tasks
 from tf_lstm.app.data import ptb as ptb_data
 from tf_lstm.app.data import text as text_lib
 from tf_lstm.app.data import token_features
+from tf_lstm.app.export import image_serving
 from tf_lstm.app.export import lm_serving
 from tf_lstm.app.export import request_limits as limits
 from tf_lstm.app.export import saved_model
@@ -27,6 +29,7 @@ MAX_LENGTH = 12
 LM_WORDS = [ptb_data.UNK] + [f"w{i}" for i in range(299)]
 MAX_BYTES, MAX_POSITIONS, MAX_OUTPUTS = (limits.MAX_REQUEST_BYTES, limits.MAX_REQUEST_POSITIONS,
                                          limits.MAX_REQUEST_OUTPUTS)
+MAX_IMAGES = limits.MAX_REQUEST_IMAGES
 
 
 def _imdb_module():
@@ -53,9 +56,16 @@ def _lm_module():
       LanguageModel(len(LM_WORDS), [tf_lstm.BasicLSTMCell(4)], 1, 1), LM_WORDS)
 
 
+def _image_module():
+  tf.random.set_seed(0)
+  model = tasks.get("mnist").build_model(config_lib.ModelConfig(num_units=2))
+  return image_serving.ImageServing(model)
+
+
 @pytest.fixture(scope="module")
 def modules():
-  return {"imdb": _imdb_module(), "tagger": _tagger_module(), "lm": _lm_module()}
+  return {"imdb": _imdb_module(), "tagger": _tagger_module(), "lm": _lm_module(),
+          "image": _image_module()}
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +157,13 @@ OVERSIZED = {
     "lm_words_outputs": ("lm", "predict_words", lambda: dict(
         words=tf.fill([1, OVER_OUTPUTS], "w1")), OVER_OUTPUT_VALUES),
     "lm_words_bytes": ("lm", "predict_words", lambda: dict(words=[[HUGE]]), OVER_BYTES),
+    # 51 MB and 205 MB: refused before the model (or a float copy) sees them.
+    "image_uint8_rows": ("image", "predict_uint8", lambda: dict(
+        images=tf.zeros([MAX_IMAGES + 1, 28, 28], tf.uint8)),
+                         too_large("images", MAX_IMAGES + 1, MAX_IMAGES)),
+    "image_float_rows": ("image", "serving_default", lambda: dict(
+        images=tf.zeros([MAX_IMAGES + 1, 28, 28], tf.float32)),
+                         too_large("images", MAX_IMAGES + 1, MAX_IMAGES)),
 }
 
 
@@ -185,6 +202,17 @@ def test_size_checks_run_before_tokenising_and_padding(modules):
   assert lookups and all(on_tokens[0] in _ancestors(op) for op in lookups)
 
 
+@pytest.mark.parametrize("signature,first", [("serve_uint8", "Cast"),
+                                             ("serve_float", "CheckNumerics")])
+def test_the_image_count_is_checked_before_the_images_are_used(modules, signature, first):
+  graph = getattr(modules["image"], signature).get_concrete_function().graph
+  by_type = lambda t: [op for op in graph.get_operations() if op.type == t]
+  (check,) = by_type("Assert")                    # the image count, the only assertion
+  # What the model's input comes from: uint8 -> float, or the float images checked.
+  (use,) = [op for op in by_type(first) if op.inputs[0].dtype in (tf.uint8, tf.float32)]
+  assert check in _ancestors(use)
+
+
 # -- lengths and shapes -------------------------------------------------------------
 
 LENGTH_CASES = [([50], "lengths must be <= the width of the input"),
@@ -211,3 +239,38 @@ def test_the_tagger_checks_lengths_the_same_way(exported, lengths, message):
 def test_predict_ids_checks_ids(exported, ids, message):
   with refused(message):
     exported["imdb"]["predict_ids"](ids=tf.constant(ids), lengths=tf.constant([2]))
+
+
+# -- empty requests: no rows, or rows of width 0 --------------------------------------
+
+def test_predict_ids_answers_width_0_as_the_empty_text(exported):
+  empty_text = exported["imdb"]["serving_default"](text=tf.constant(["", ""]))
+  for rows in (2, 0):
+    out = exported["imdb"]["predict_ids"](ids=tf.zeros([rows, 0], tf.int32),
+                                          lengths=tf.zeros([rows], tf.int32))
+    assert out["probabilities"].shape == (rows, 2) and out["classes"].shape == (rows,)
+    # Both run the zero-length RNN on one padded position, in two graphs: float32
+    # ulps of probabilities < 1, and 1e-6 is ~10x that.
+    np.testing.assert_allclose(out["probabilities"], empty_text["probabilities"][:rows],
+                               atol=1e-6)
+  with refused("lengths must be <= the width of the input"):
+    exported["imdb"]["predict_ids"](ids=tf.zeros([1, 0], tf.int32), lengths=tf.constant([1]))
+
+
+@pytest.mark.parametrize("rows,width", [(2, 0), (0, 0), (0, 3)])
+def test_the_tagger_answers_an_empty_request_with_empty_outputs(exported, rows, width):
+  out = exported["tagger"]["serving_default"](tokens=tf.fill([rows, width], ""),
+                                              lengths=tf.zeros([rows], tf.int32))
+  assert out["tags"].shape == out["tag_ids"].shape == (rows, width)
+  assert out["probabilities"].shape == (rows, width, 3)
+
+
+@pytest.mark.parametrize("signature,inputs", [
+    ("serving_default", lambda rows: dict(ids=tf.zeros([rows, 0], tf.int32))),
+    ("predict_words", lambda rows: dict(words=tf.zeros([rows, 0], tf.string)))])
+@pytest.mark.parametrize("rows", [2, 0])
+def test_the_language_model_refuses_width_0(exported, signature, inputs, rows):
+  # No id, so no word after the last id (next_word_probabilities): refused, by name.
+  with refused(re.escape("the input must be at least 1 wide (dimension 1): the language "
+                         "model predicts the word after each id")):
+    exported["lm"][signature](**inputs(rows))

@@ -8,7 +8,8 @@ inside the graph; same outputs.
 Float inputs outside [0, 1] are clipped to it; NaN or Inf is rejected with
 an ``InvalidArgumentError`` ("images must be finite").  A tensor of another
 shape is rejected in the graph ("... is not compatible with expected shape
-[?,28,28]"), since the loaded signature itself does not check shapes.
+[?,28,28]"), since the loaded signature itself does not check shapes; more
+than ``request_limits.MAX_REQUEST_IMAGES`` images, before any is converted.
 
 With ``jit_compile=True`` the network (not the input checks) is an XLA
 function: the lowest batch-1 latency on CPU (``benchmarks/export_latency.py``).
@@ -22,6 +23,7 @@ Off by default.
 import tensorflow as tf
 
 from tf_lstm.app import precision
+from tf_lstm.app.export import request_limits as limits
 
 SHAPE = [None, 28, 28]
 
@@ -63,20 +65,21 @@ class ImageServing(tf.Module):
     }
 
   @staticmethod
-  def _check_shape(images):
+  def _check_images(images):
     # Signatures of a loaded SavedModel (and TF Serving) do not enforce the
     # declared shape; EnsureShape fails at run time with the expected shape.
-    return tf.ensure_shape(images, SHAPE, name="check_images_shape")
+    images = tf.ensure_shape(images, SHAPE, name="check_images_shape")
+    return limits.check_rows(images, "images", limits.MAX_REQUEST_IMAGES)
 
   @tf.function(input_signature=[tf.TensorSpec(SHAPE, tf.float32, name="images")])
   def serve_float(self, images):
-    images = self._check_shape(images)
+    images = self._check_images(images)
     images = tf.debugging.assert_all_finite(images, "images must be finite")
     return self._outputs(self._logits(tf.clip_by_value(images, 0.0, 1.0)))
 
   @tf.function(input_signature=[tf.TensorSpec(SHAPE, tf.uint8, name="images")])
   def serve_uint8(self, images):
-    images = self._check_shape(images)
+    images = self._check_images(images)
     return self._outputs(self._logits(tf.cast(images, tf.float32) / 255.0))
 
   def signatures(self):

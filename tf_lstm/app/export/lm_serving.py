@@ -5,7 +5,8 @@ length) -> ``logits`` float32 ``[None, None, V]`` (position ``t`` scores the
 word after ``ids[:, t]``), ``probabilities`` (their softmax) and
 ``next_word_probabilities`` ``[None, V]`` (after the last id).
 ``predict_words``: ``words`` string ``[None, None]`` (unknown words -> ``<unk>``)
--> the same outputs plus ``ids``.  Every row starts from the zero state.
+-> the same outputs plus ``ids``.  Every row starts from the zero state; a
+request of width 0 is refused (there is no last id to predict after).
 The client pads: a request's size is its input's shape, refused beyond
 ``request_limits`` (positions, and output values ``batch x time x vocabulary``).
 """
@@ -35,7 +36,10 @@ class LanguageModelServing(tf.Module):
             "next_word_probabilities": probabilities[:, -1]}
 
   def _check_size(self, inputs):
-    """``inputs [B, T]`` once ``B x T`` positions and ``B x T x V`` outputs fit the limits."""
+    """``inputs [B, T]`` once ``T >= 1`` and ``B x T`` positions and ``B x T x V``
+    outputs fit the limits."""
+    inputs = limits.check_width(inputs, "the language model predicts the word after each "
+                                "id, and with no id there is no next word")
     batch, width = tf.shape(inputs)[0], tf.shape(inputs)[1]
     inputs = limits.check_positions(batch, width, inputs)
     return limits.check_outputs(batch, width, self.model.vocab_size, inputs)

@@ -6,7 +6,7 @@
   and the vocabulary lookup run inside the graph (a ``StaticHashTable``).
   Each request is padded to its longest text (at most ``max_length`` tokens).
   ``predict_ids``: ``ids`` int32 ``[None, None]`` + ``lengths`` int32 ``[None]``
-  -> the same outputs.
+  -> the same outputs; a row of width 0 is answered as the empty text.
 Requests beyond ``request_limits`` are refused before tokenising/padding.
 """
 
@@ -53,7 +53,8 @@ class TextClassifierServing(tf.Module):
     ids, lengths = limits.check_lengths(ids, lengths)
     ids = limits.check_positions(tf.shape(ids)[0], tf.shape(ids)[1], ids)
     ids = limits.check_ids(ids, self.model.vocab_size)
-    return _class_outputs(self._logits((ids, lengths)))
+    ids, lengths, (batch, _) = limits.at_least_one_position(ids, lengths)
+    return _class_outputs(self._logits((ids, lengths))[:batch])
 
   def signatures(self):
     return {"serving_default": self.serve_text, "predict_ids": self.serve_ids}
@@ -63,7 +64,8 @@ class TaggerServing(tf.Module):
   """``serving_default``: ``tokens`` string ``[None, None]`` (padded) + ``lengths``
   int32 ``[None]`` -> ``tags`` string ``[None, None]`` (``""`` past each length),
   ``tag_ids`` int32 (-1 past each length), ``probabilities`` ``[None, None, K]``.
-  The client pads: the request's size is ``tokens``' shape (``request_limits``)."""
+  The client pads: the request's size is ``tokens``' shape (``request_limits``);
+  no rows or width 0 get outputs of that shape."""
 
   def __init__(self, model, featurizer, tags):
     super().__init__(name="serving")
@@ -77,8 +79,10 @@ class TaggerServing(tf.Module):
   def serve_tokens(self, tokens, lengths):
     tokens, lengths = limits.check_lengths(limits.check_text_bytes(tokens), lengths)
     tokens = limits.check_positions(tf.shape(tokens)[0], tf.shape(tokens)[1], tokens)
-    logits = self._logits(self.featurizer(tokens, lengths))
-    mask = tf.sequence_mask(lengths, tf.shape(tokens)[1])
+    tokens, lengths, (batch, width) = limits.at_least_one_position(tokens, lengths)
+    logits = self._logits(self.featurizer(tokens, lengths))[:batch, :width]
+    lengths = lengths[:batch]
+    mask = tf.sequence_mask(lengths, width)
     ids = tf.where(mask, tf.argmax(logits, -1, output_type=tf.int32), -1)
     names = tf.where(mask, tf.gather(self.tag_names, tf.maximum(ids, 0)), "")
     return {"tags": names, "tag_ids": ids, "probabilities": tf.nn.softmax(logits)}

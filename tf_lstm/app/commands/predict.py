@@ -14,6 +14,7 @@ Prints the first --show predictions and, with labels, the accuracy.
 
 import gzip
 import os
+import re
 import sys
 
 from absl import app
@@ -85,7 +86,7 @@ def read_png(path):
   try:
     image = tf.io.decode_png(tf.io.read_file(path), channels=1).numpy()[..., 0]
   except tf.errors.InvalidArgumentError as e:
-    raise InputError(f"{path}: not a PNG image ({e.message})") from e
+    raise InputError(f"{path}: not a PNG image ({_first_line(e)})") from e
   if image.shape != (28, 28):
     raise InputError(f"{path}: image is {image.shape[1]}x{image.shape[0]}, expected 28x28")
   return image[None]
@@ -130,9 +131,19 @@ def resolve_export(export_dir):
   return os.path.join(export_dir, str(versions[-1]))
 
 
+# TensorFlow's preamble and traces around what failed: "Graph execution error:",
+# "Detected at node ... defined at", the traces (indented) or their stand-in.
+_NOT_THE_REASON = re.compile(r"^(Graph execution error:|Detected at node |<stack traces |\s)")
+
+
 def _first_line(error):
-  text = str(getattr(error, "message", None) or error).strip()
-  return text.splitlines()[0] if text else type(error).__name__
+  """The error's first line that says what failed, without an eager op's
+  ``{{function_node ...}}`` and ``[Op:...]`` decorations."""
+  text = str(getattr(error, "message", None) or error)
+  lines = [l for l in text.splitlines() if l.strip() and not _NOT_THE_REASON.match(l)]
+  line = lines[0] if lines else ""
+  line = re.sub(r"\s*\[Op:\w+\].*$", "", re.sub(r"^\{\{function_node [^}]*\}\}\s*", "", line))
+  return line or type(error).__name__
 
 
 def load_export(export):
@@ -188,15 +199,25 @@ def main(argv):
   return 0
 
 
-
 def run():
   """Console-script entry point."""
   from tf_lstm.app import commands  # pylint: disable=g-import-not-at-top
   commands.run_command(__doc__, define_flags, main)
 
 
+def _commands_from_file():
+  """``tf_lstm.app.commands`` (the commands' quiet start-up, standard library only)
+  loaded from its file beside this one, not as part of the tf_lstm package."""
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__init__.py")
+  spec = importlib.util.spec_from_file_location("_tf_lstm_commands", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
 if __name__ == "__main__":
   # bin/predict runs this file alone: it imports nothing of tf_lstm, as a serving
-  # client would not (tests/export/test_cli.py runs it where tf_lstm is not installed).
-  define_flags()
-  app.run(main)
+  # client would not (tests/export/test_cli.py runs it where tf_lstm is not installed),
+  # yet starts as every command does (TensorFlow's start-up lines hidden).
+  _commands_from_file().run_command(__doc__, define_flags, main)

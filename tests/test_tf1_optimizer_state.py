@@ -29,8 +29,8 @@ from tf_lstm.app.training import builder
 from tf_lstm.app.training import checkpoints
 from tf_lstm.app.training import loop
 
-OPTIMIZERS = ("adam", "rmsprop")
-STEPS, BATCH, LR = 100, 32, 1e-3   # TF1's default learning rate of both optimizers
+OPTIMIZERS = ("adam", "rmsprop", "momentum")
+STEPS, BATCH, LR = 100, 32, 1e-3   # TF1's default learning rate of Adam and RMSProp
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_tf1_run_goes_on_in_tf_lstm(tf1_run, train_data, tmp_path, name):
   transform = task.train_transform()
   losses = np.array([float(step(*transform(tf.gather(images, idx), tf.gather(labels, idx)))[0])
                      for idx in tf1["batches"]])
-  # Same kernels (ResourceApplyAdam / ResourceApplyRMSProp), same batches; the
+  # Same kernels (ResourceApplyAdam, ...RMSProp, ...Momentum), same batches; the
   # forward and backward graphs differ from TF1's in summation order only:
   # measured 2e-6 on the losses and 7e-7 on the weights after 100 steps.  With
   # the slots started fresh instead, the first loss already moves by > 1e-3.

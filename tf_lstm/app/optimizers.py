@@ -1,7 +1,8 @@
 """TF1-semantics optimizers as ``tf.Module``s (no Keras).
 
 They apply TensorFlow's fused kernels (``ResourceApplyAdam``,
-``ResourceApplyGradientDescent``, ``ResourceApplyRMSProp``): the very kernels
+``ResourceApplyGradientDescent``, ``ResourceApplyRMSProp``,
+``ResourceApplyMomentum``): the very kernels
 ``tf.compat.v1.train.*Optimizer`` runs, so the port's updates match TF1's.
 Slots are created once by ``build(var_list)``; under a ``tf.distribute``
 strategy the gradients are summed across replicas and every replica's copy is
@@ -135,7 +136,26 @@ class RMSProp(Optimizer):
         rho=self.decay, momentum=self.momentum, epsilon=self.epsilon, grad=grad)
 
 
-OPTIMIZERS = {"adam": Adam, "sgd": SGD, "rmsprop": RMSProp}
+class Momentum(Optimizer):
+  """TF1 ``MomentumOptimizer`` (``use_nesterov=False``; ``--optimizer=momentum``
+  takes the customary momentum 0.9)::
+
+      accum = momentum accum + g;  var -= lr accum
+  """
+
+  slot_names = ("momentum",)
+
+  def __init__(self, learning_rate, momentum=0.9, name="momentum"):
+    super().__init__(learning_rate, name=name)
+    self.momentum = float(momentum)
+
+  def _apply_one(self, var, grad, slots, lr, step):
+    return tf.raw_ops.ResourceApplyMomentum(
+        var=var.handle, accum=slots["momentum"].handle, lr=lr, grad=grad,
+        momentum=self.momentum, use_nesterov=False)
+
+
+OPTIMIZERS = {"adam": Adam, "sgd": SGD, "rmsprop": RMSProp, "momentum": Momentum}
 
 
 def make_optimizer(name, learning_rate):

@@ -12,14 +12,15 @@ its class's by default, uniquified per variable) and where it goes::
   RMSPropOptimizer  <var>/RMSProp   ms (starts at 1)   RMSProp  slots["rms"] (starts at 1)
                     <var>/RMSProp_1 mom                         slots["momentum"]
                     (centered: RMSProp_1 is mg, RMSProp_2 mom: not supported)
-  MomentumOptimizer <var>/Momentum  accumulation       Momentum slots["momentum"]
+  MomentumOptimizer <var>/Momentum  accumulation       Momentum slots["momentum"] (momentum 0.9)
   global_step       updates made (when passed to minimize)   iterations
 
 The tf_lstm optimizers run TF1's own update kernels (``ResourceApplyAdam``,
 ``ResourceApplyRMSProp``: epsilon inside the square root, ``ms`` from 1), so
 with the slots and the step copied the next update is TF1's next update.
 Hyper-parameters are not in checkpoints: tf_lstm's are TF1's defaults
-(Adam 0.9/0.999/1e-8; RMSProp decay 0.9, momentum 0, epsilon 1e-10).
+(Adam 0.9/0.999/1e-8; RMSProp decay 0.9, momentum 0, epsilon 1e-10) and the
+customary momentum 0.9 (TF1's ``MomentumOptimizer`` has no default).
 
     state = tf1_optimizer_state.plan(reader, optimizer, {variable ref: TF1 name})
     print("\\n".join(state.notes))
@@ -39,9 +40,8 @@ from tf_lstm.app import tf1_import
 SLOTS = {
     optimizers.Adam: ("Adam", (("m", "Adam"), ("v", "Adam_1"))),
     optimizers.RMSProp: ("RMSProp", (("rms", "RMSProp"), ("momentum", "RMSProp_1"))),
+    optimizers.Momentum: ("Momentum", (("momentum", "Momentum"),)),
 }
-if hasattr(optimizers, "Momentum"):
-  SLOTS[optimizers.Momentum] = ("Momentum", (("momentum", "Momentum"),))
 
 _KIND = re.compile(r"/(Adam|RMSProp|Momentum|Adagrad|Adadelta|Ftrl|ProximalAdagrad|AdagradDA)"
                    r"(_\d+)?$")

@@ -38,11 +38,10 @@ RECORD = {"config.json", "results.json", run_lock.LOCK_FILE, "checkpoints/checkp
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, small_mnist_dir):
-  """30 steps, checkpoints at 10, 20, 30 (max_to_keep 3), exported once."""
-  base = tmp_path_factory.mktemp("run")
-  model_dir = str(base / "model")
+  """30 steps, checkpoints at 10, 20, 30 (max_to_keep 3)."""
+  model_dir = str(tmp_path_factory.mktemp("run") / "model")
   run_bin("train", *ARGS, f"--data_dir={small_mnist_dir}", "--train_steps=30",
-          f"--model_dir={model_dir}", f"--export_dir={base / 'export'}", check=True)
+          f"--model_dir={model_dir}", check=True)
   return model_dir
 
 
@@ -116,7 +115,8 @@ def test_the_lock_names_its_holder_and_dies_with_it(tmp_path):
 def test_a_second_trainer_on_a_held_directory_is_refused_at_once(run_dir, small_mnist_dir,
                                                                  tmp_path):
   """Issue 20.1: two real bin/train on one dir. The second (another seed, as in the
-  issue) stops before loading data, naming the first; the first's run is untouched."""
+  issue) stops before loading data, naming the first; the first's run is untouched;
+  bin/export's reader needs no lock."""
   model_dir = _copy(run_dir, tmp_path / "shared")
   events_before = len(os.listdir(os.path.join(model_dir, "train")))
   first = subprocess.Popen(
@@ -136,14 +136,17 @@ def test_a_second_trainer_on_a_held_directory_is_refused_at_once(run_dir, small_
     second = run_bin("train", *ARGS, "--train_steps=60", "--seed=1",
                      f"--data_dir={small_mnist_dir}", f"--model_dir={model_dir}")
     after = _files(model_dir)
+    # Readers take no lock: an export works while the run holds the directory.
+    exported = from_checkpoint.export_latest(model_dir, str(tmp_path / "export"),
+                                             log=lambda _: None)
   finally:
     first.send_signal(signal.SIGCONT)
   out, err = first.communicate(timeout=300)
-  assert second.returncode == 1 and second.stdout == ""
+  assert second.returncode == 1 and "resumed from" not in second.stdout
   assert re.fullmatch(rf"error: {model_dir} is in use by another training run \(pid "
                       rf"{first.pid} on .+, started .+\); wait for it to end, or use another "
                       r"model directory", _error_line(second.stderr))
-  assert after == before
+  assert after == before and os.path.isdir(exported)
   assert first.returncode == 0, err
   assert "resumed from" in out and _results(model_dir)["global_step"] == 60
   assert len(os.listdir(os.path.join(model_dir, "train"))) == events_before + 1
@@ -224,16 +227,17 @@ DAMAGE = ("ckpt-30.data-00000-of-00001 cannot be read (Read less bytes than requ
 
 
 def test_export_skips_damaged_checkpoints_and_leaves_them(run_dir, tmp_path):
-  """Issue 20.3 for bin/export: the newest intact one (ckpt-10) is exported."""
+  """Issue 20.3 for bin/export (its code, in this process): the newest intact checkpoint
+  (ckpt-10) is exported, each damaged file named."""
   model_dir = _copy(run_dir, tmp_path / "m")
   _damage(model_dir)
   before = _files(model_dir)
-  proc = run_bin("export", f"--model_dir={model_dir}", f"--export_dir={tmp_path / 'e'}")
-  assert proc.returncode == 0, proc.stderr
-  for problem in DAMAGE:
-    assert f"warning: checkpoint {problem}; trying the previous one" in proc.stderr
-  assert f"restored the step-10 checkpoint of {model_dir}" in proc.stdout
-  assert os.listdir(tmp_path / "e") == ["1"]
+  logged, warned = [], []
+  path = from_checkpoint.export_latest(model_dir, str(tmp_path / "e"), log=logged.append,
+                                       warn=warned.append)
+  assert warned == [f"warning: checkpoint {p}; trying the previous one" for p in DAMAGE]
+  assert logged == [f"restored the step-10 checkpoint of {model_dir}"]
+  assert path == str(tmp_path / "e" / "1") and os.listdir(tmp_path / "e") == ["1"]
   assert _files(model_dir) == before   # a reader moves nothing
 
 

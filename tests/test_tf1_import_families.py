@@ -336,8 +336,9 @@ def test_cudnn_compatible_lstm_cell_names_need_forget_bias_0(tf1, tmp_path):
              "rnn/GRUCell/Gates/Linear/Bias": "gates/bias",
              "rnn/GRUCell/Candidate/Linear/Matrix": "candidate/kernel",
              "rnn/GRUCell/Candidate/Linear/Bias": "candidate/bias"}, {}),
-    ("gru", {"rnn/gru_cell/w_ru": "gates/kernel", "rnn/gru_cell/b_ru": "gates/bias",   # GRUBlockCell
-             "rnn/gru_cell/w_c": "candidate/kernel", "rnn/gru_cell/b_c": "candidate/bias"}, {}),
+    ("gru", {"rnn/gru_cell/w_ru": "gates/kernel",   # GRUBlockCell
+             "rnn/gru_cell/b_ru": "gates/bias", "rnn/gru_cell/w_c": "candidate/kernel",
+             "rnn/gru_cell/b_c": "candidate/bias"}, {}),
     ("lstm_full", {"RNN/LSTMCell/W_0": "kernel", "RNN/LSTMCell/B": "bias",   # TF 0.12 LSTMCell
                    "RNN/LSTMCell/W_F_diag": "w_f_diag", "RNN/LSTMCell/W_I_diag": "w_i_diag",
                    "RNN/LSTMCell/W_O_diag": "w_o_diag",

@@ -14,9 +14,10 @@ class SequenceClassifier(tf.Module):
   With ``cell_bw`` the rows go through ``static_bidirectional_rnn`` and the
   head reads ``[f_T; b_T]`` ``[fw_size + bw_size]`` (``b_T``: the backward
   cell's output at the last row, which has read only that row, as TF1
-  programs took ``outputs[-1]``).  With ``pooling="mean"`` the head reads the mean of all step outputs, and with
-  ``input_projection=P`` each step's input first goes through a linear
-  ``[input_depth, P]`` projection (the naive-LSTM study's "embedding").
+  programs took ``outputs[-1]``).  With ``pooling="mean"`` the head reads the
+  mean of all step outputs, and with ``input_projection=P`` each step's input
+  first goes through a linear ``[input_depth, P]`` projection (the naive-LSTM
+  study's "embedding").
 
   Args:
     cell: an ``RNNCell``.

@@ -2,21 +2,22 @@
 
 ``port_variables(model)`` lists them for the models tf_lstm trains::
 
-  model                port names                       default TF1 names (under any scope)
-  SequenceClassifier   cell/layer_K/<var>               rnn/<cell>/<var>, rnn/multi_rnn_cell/cell_K/...
-   (bidirectional)     fw/layer_K/<var>, bw/...         bidirectional_rnn/fw/<cell>/<var>, .../bw/...
-                       output/kernel, output/bias       output/*, else the only variable of its shape
-                       input_projection/kernel, /bias   none: name them in var_map
-  TextClassifier       embedding                        embedding, else by shape
-                       cell/... (or fw/..., bw/...)     rnn/... (bidirectional_rnn/fw|bw/...)
-                       output/kernel, output/bias       output/*, else by shape
-  LanguageModel        embedding, softmax_w, softmax_b  the same names, else by shape
-                       cell/layer_K/<var>               multi_rnn_cell/cell_K/<cell>/<var>
-                                                        (one layer: also <cell>/<var>)
-  SequenceTagger       embedding, case_embedding,       the same names, else by shape
-                       chars/embedding|kernel|bias
-                       fw/layer_K/<var>, bw/...         bidirectional_rnn/fw|bw/...
-                       output/kernel, output/bias       output/*, else by shape
+  model               port names                      default TF1 names (any scope)
+  SequenceClassifier  cell/layer_K/<var>              rnn/<cell>/<var>,
+                                                      rnn/multi_rnn_cell/cell_K/<cell>/<var>
+   (bidirectional)    fw/layer_K/<var>, bw/...        bidirectional_rnn/fw/<cell>/..., bw/...
+                      output/kernel, output/bias      output/*, else the only one of its shape
+                      input_projection/kernel, bias   none: name them in var_map
+  TextClassifier      embedding                       embedding, else by shape
+                      cell/... (or fw/..., bw/...)    rnn/... (bidirectional_rnn/fw|bw/...)
+                      output/kernel, output/bias      output/*, else by shape
+  LanguageModel       embedding, softmax_w, softmax_b the same names, else by shape
+                      cell/layer_K/<var>              multi_rnn_cell/cell_K/<cell>/<var>
+                                                      (one layer: also <cell>/<var>)
+  SequenceTagger      embedding, case_embedding,      the same names, else by shape
+                      chars/embedding|kernel|bias
+                      fw/layer_K/<var>, bw/...        bidirectional_rnn/fw|bw/...
+                      output/kernel, output/bias      output/*, else by shape
 
 ``<cell>/<var>`` is the cell's own variable name: every registered cell names its
 variables as TF1 did (``basic_lstm_cell/kernel``, ``lstm_cell/projection/kernel``,

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+from absl import flags
 
 from tests.conftest import real_mnist, run_bin, write_mnist_idx
 from tests.parity import harness
@@ -21,6 +22,7 @@ from tests.tolerances import assert_same_classes
 from tf_lstm.app import tasks
 from tf_lstm.app import tf1_import
 from tf_lstm.app import tf1_inspect
+from tf_lstm.app.commands import train as train_cmd
 from tf_lstm.app.training import builder
 from tf_lstm.app.training import checkpoints
 
@@ -79,10 +81,18 @@ def test_cli_inspect_then_import_without_architecture_flags(seed_program, test_i
                "--batch_size=128 --model_dir=DIR"):
     assert line + "\n" in proc.stdout, (line, proc.stdout)
   assert not os.listdir(tmp_path)   # --inspect writes nothing
+  train_line = proc.stdout.split("then train on with")[1].splitlines()[1].split()
   model_dir = str(tmp_path / "run")
   proc = run_bin("import_tf1", f"--checkpoint={prefix}", "--task=mnist",
                  f"--model_dir={model_dir}")
   assert proc.returncode == 0, proc.stderr
+  # The printed bin/train command resumes the imported run (its fixed settings agree).
+  fv = flags.FlagValues()
+  train_cmd.define_flags(fv)
+  fv([a.replace("=LR", "=0.001").replace("=DATA", f"={tmp_path}").replace("=DIR", f"={model_dir}")
+      .replace("=STEPS", "=10") for a in train_line])
+  checkpoints.check_or_write_config(model_dir, train_cmd.make_config(train_cmd.resolve(fv)),
+                                    write=False)
   assert ("from the checkpoint: cell=lstm num_layers=1 num_units=128 bidirectional=False "
           "optimizer=adam\n") in proc.stdout
   assert "Adam slots of all 4 variables imported\n" in proc.stdout

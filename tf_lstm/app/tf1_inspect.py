@@ -442,7 +442,13 @@ def commands(arch, task=None):
   flags.append(f"--batch_size={config_lib.all_settings()['batch_size'].default}")
   inputs = _INPUTS.get(_task_family(tasks.TASKS[task]), [])
   imp = ["bin/import_tf1", f"--checkpoint={arch.prefix}", *flags, *inputs, "--model_dir=DIR"]
-  train = ["bin/train", *flags, "--learning_rate=LR", "--lr_schedule=constant",
+  # bin/train fills what is not given from the task's defaults; the import recorded the
+  # declared ones, and a resumed run must keep its fixed settings.
+  declared, task_defaults = config_lib.all_settings(), tasks.defaults(task)
+  kept = [_flag(n, declared[n].default) for n in config_lib.fixed_setting_names(task)
+          if n not in ("optimizer", "batch_size")
+          and task_defaults.get(n, declared[n].default) != declared[n].default]
+  train = ["bin/train", *flags, *kept, "--learning_rate=LR", "--lr_schedule=constant",
            *(inputs if "--data_dir=DATA" in inputs else ["--data_dir=DATA"]),
            "--model_dir=DIR", "--train_steps=STEPS"]
   return " ".join(imp), " ".join(train)

@@ -131,7 +131,13 @@ def _inspect(tmp_path, shapes):
     # CudnnCompatibleLSTMCell: BasicLSTMCell's variables, forget_bias 0 (not stored).
     ({**_lstm("rnn", 8, 28, "cudnn_compatible_lstm_cell"), "w": [8, 10], "b": [10]},
      MNIST, dict(cell="lstm", num_units=8, forget_bias=0.0)),
-    # A projection of the image rows, then a GRU; bidirectional GRU text classifier.
+    # LSTMCell with peepholes and a projection (6) narrower than its units (8), 2 layers.
+    ({**{f"rnn/multi_rnn_cell/cell_{k}/lstm_cell/{v}": s for k, d in ((0, 28), (1, 6))
+         for v, s in (("kernel", [d + 6, 32]), ("bias", [32]), ("w_f_diag", [8]),
+                      ("w_i_diag", [8]), ("w_o_diag", [8]), ("projection/kernel", [8, 6]))},
+      "Variable": [6, 10], "Variable_1": [10]},
+     MNIST, dict(cell="lstm_full", num_layers=2, num_units=8, num_proj=6, use_peepholes=True)),
+    # A projection of the image rows, then a GRU; bidirectional basic RNN text classifier.
     ({"W_in": [28, 6], "b_in": [6], "rnn/gru_cell/gates/kernel": [14, 16],
       "rnn/gru_cell/gates/bias": [16], "rnn/gru_cell/candidate/kernel": [14, 8],
       "rnn/gru_cell/candidate/bias": [8], "Variable": [8, 10], "Variable_1": [10]},

@@ -183,6 +183,7 @@ def parse_args(argv=None):
   p.add_argument("--checkpoint_dir", default=None, help="after training save DIR/model.ckpt")
   p.add_argument("--eval_out", default=None,
                  help="write the eval perplexity here (full precision, text)")
+  p.add_argument("--vocab_out", default=None, help="write the vocabulary here, a word a line")
   flags = p.parse_args(argv)
   for name in ("num_layers", "num_units", "num_steps", "batch_size"):
     if getattr(flags, name) < 1:
@@ -260,6 +261,9 @@ def main(argv=None):
   except IOError as e:
     sys.exit("error: %s" % e)
   vocab = build_vocab(train_words)
+  if flags.vocab_out:
+    with open(flags.vocab_out, "w") as f:
+      f.write("".join(w + "\n" for w in vocab))
   word_id = dict((w, i) for i, w in enumerate(vocab))
   to_ids = lambda words: [word_id.get(w, word_id[UNK]) for w in words]
   try:

@@ -79,7 +79,8 @@ def _commands(base):
                f"--test_probs_out={out['imdb']}/probs.npz"],
       "ptb": [py, legacy("ptb_lm.py"), f"--data_dir={PTB}", "--train_file=ptb.valid.txt",
               "--eval_file=ptb.test.txt", *PTB_FLAGS, "--max_max_epoch=1",
-              f"--checkpoint_dir={out['ptb']}", f"--eval_out={out['ptb']}/perplexity.txt"],
+              f"--checkpoint_dir={out['ptb']}", f"--eval_out={out['ptb']}/perplexity.txt",
+              f"--vocab_out={out['ptb']}/vocab.txt"],
   }, out
 
 
@@ -257,6 +258,24 @@ def test_ptb_language_model_through_bin_import_tf1(tf1, tmp_path):
   assert abs(perplexity - tf1_perplexity) <= 1e-4 * tf1_perplexity, (perplexity,
                                                                        tf1_perplexity)
   assert 100 < tf1_perplexity < 5000   # trained one epoch: far below the 6k-word vocabulary
+
+
+def test_ptb_with_the_tf1_programs_vocabulary_file(tf1, tmp_path):
+  """--vocab: the TF1 program's own word list, written to the model dir as it is."""
+  vocab = os.path.join(tf1["ptb"], "vocab.txt")
+  config = train_config("ptb", tmp_path / "model", num_layers=2, forget_bias=0.0)
+  mapping = import_tf1.import_checkpoint(config, tf1["ptb"], vocab=vocab, log=lambda _: None)
+  assert mapping == PTB_MAPPING
+  with open(vocab) as f, open(tmp_path / "model" / "vocab.txt") as g:
+    assert f.read() == g.read()
+  bad = tmp_path / "no_unk.txt"
+  bad.write_text("the\na\n")
+  config = train_config("ptb", tmp_path / "bad", num_layers=2)
+  for kw, message in ((dict(vocab=str(bad)), "has no <unk> word"),
+                      ({}, "ptb: give vocab .* or data_dir")):
+    with pytest.raises(tf1_import.TF1ImportError, match=message):
+      import_tf1.import_checkpoint(config, tf1["ptb"], log=lambda _: None, **kw)
+  assert not os.path.exists(tmp_path / "bad")
 
 
 # ----------------------------------------------------------------- old names

@@ -121,8 +121,9 @@ def test_a_second_trainer_on_a_held_directory_is_refused_at_once(run_dir, small_
   events_before = len(os.listdir(os.path.join(model_dir, "train")))
   first = subprocess.Popen(
       [sys.executable, os.path.join(ROOT, "bin", "train"), *ARGS, "--train_steps=60",
-       f"--data_dir={small_mnist_dir}", f"--model_dir={model_dir}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-      text=True, cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+       f"--data_dir={small_mnist_dir}", f"--model_dir={model_dir}"],
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
   lock, deadline = os.path.join(model_dir, run_lock.LOCK_FILE), time.time() + 300
   while time.time() < deadline and first.poll() is None:
     with open(lock) as f:

@@ -41,6 +41,20 @@ class CheckpointWriteError(ValueError):
   """A checkpoint could not be written (disk full, permissions); nothing was lost."""
 
 
+def write_atomically(path, text):
+  """Writes ``text`` to ``path`` through ``path.tmp`` (never half a file at ``path``);
+  on failure (a full disk) removes the ``.tmp`` and re-raises."""
+  tmp = path + ".tmp"
+  try:
+    with open(tmp, "w") as f:
+      f.write(text)
+    os.replace(tmp, path)
+  except OSError:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
+
+
 # --- config.json: the run's record -------------------------------------------------
 
 def _load_record(path):
@@ -105,12 +119,9 @@ def segments(previous, train_config, start_step):
 def write_config(model_dir, train_config, run_segments):
   """Writes config.json atomically: the settings and ``run_segments``."""
   os.makedirs(model_dir, exist_ok=True)
-  path = os.path.join(model_dir, CONFIG_FILE)
-  tmp = path + ".tmp"
-  with open(tmp, "w") as f:
-    json.dump({**train_config.to_dict(), "segments": run_segments}, f, indent=2,
-              allow_nan=False)
-  os.replace(tmp, path)
+  write_atomically(os.path.join(model_dir, CONFIG_FILE),
+                   json.dumps({**train_config.to_dict(), "segments": run_segments}, indent=2,
+                              allow_nan=False))
 
 
 def check_or_write_config(model_dir, train_config, write=True, start_step=0):
@@ -240,10 +251,7 @@ def set_aside(directory, damaged, restored):
   lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in times]
   if state is not None and state.last_preserved_timestamp:
     lines.append(f"last_preserved_timestamp: {min(state.last_preserved_timestamp, *times)!r}")
-  tmp = os.path.join(directory, "checkpoint.tmp")
-  with open(tmp, "w") as f:
-    f.write("\n".join(lines) + "\n")
-  os.replace(tmp, os.path.join(directory, "checkpoint"))
+  write_atomically(os.path.join(directory, "checkpoint"), "\n".join(lines) + "\n")
   return dest
 
 

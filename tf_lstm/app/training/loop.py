@@ -159,8 +159,8 @@ def _check_run(config, task, strategy):
         "replicas; use the default strategy")
   precision.check_compute_dtype(config.dtype)
   if config.dtype != "float32" and not task.mixed_precision:
-    raise ValueError(f"dtype {config.dtype} is for the image tasks, not task {task.name}; "
-                     "use float32")
+    raise ValueError(f"dtype {config.dtype} is for the image tasks and imdb, not task "
+                     f"{task.name}; use float32")
   if config.tflite and not (config.export_dir and task.tflite):
     raise ValueError(f"a TFLite export needs an export_dir and an image task; got "
                      f"export_dir={config.export_dir!r}, task {task.name!r}")
@@ -362,10 +362,8 @@ def _finish(run, eval_ds, train_seconds, log):
       results["export_path"] = path
       log(f"exported SavedModel to {path}")
   if run.chief:
-    tmp = os.path.join(config.model_dir, RESULTS_FILE + ".tmp")
-    with open(tmp, "w") as f:
-      json.dump(results, f, indent=2)
-    os.replace(tmp, os.path.join(config.model_dir, RESULTS_FILE))
+    checkpoints.write_atomically(os.path.join(config.model_dir, RESULTS_FILE),
+                                 json.dumps(results, indent=2))
   # A barrier: the workers finish together (one leaving early can stall the others).
   distribute.check_same_on_all_workers(run.strategy, step, "final step")
   return results

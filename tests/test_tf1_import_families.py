@@ -388,6 +388,45 @@ def test_old_cell_names(tmp_path, cell, old, options):
     np.testing.assert_array_equal(pv.variable.numpy(), arrays[mapping[pv.name]])
 
 
+# ------------------------------------------------- other cells, user scopes
+
+
+@pytest.mark.parametrize("task,cell,layers,scope,extra", [
+    ("mnist", "gru", 2, "my_net/", {}),
+    ("mnist", "gflstm", 2, "", {}),
+    ("mnist", "lstm_full", 1, "Model/", {"num_proj": 4}),
+    ("imdb", "lstm", 1, "classifier/", {"embedding_dim": 8, "vocab_size": 30}),
+], ids=["mnist_gru_2_layers", "mnist_gflstm", "mnist_lstm_projection", "imdb"])
+def test_bidirectional_models_under_a_user_scope(tmp_path, task, cell, layers, scope, extra):
+  """Any registered cell, bidirectional, under a user scope: every port variable gets the
+  TF1 variable of its own name (values told apart), fw and bw never exchanged."""
+  config = train_config(task, tmp_path / "m", cell=cell, num_layers=layers,
+                        bidirectional=True, **extra)
+  task_obj = tasks.get(task)
+  if task == "imdb":
+    task_obj.vocab.get("", lambda: [f"w{i}" for i in range(extra["vocab_size"])])
+  model = builder.build(config, task=task_obj)[1]
+  pvs = tf1_import.port_variables(model)
+  expected = {}
+  for pv in pvs:
+    direction, _, rest = pv.name.partition("/")
+    if direction in ("fw", "bw"):
+      k = int(rest.partition("/")[0][len("layer_"):])
+      (rel,) = [r for r, v in tf1_import.cell_variables(pv.cell) if v is pv.variable]
+      # gflstm: one cell holds every layer (<cell>/cell_K/<var>); else a MultiRNNCell's.
+      name = rel if cell == "gflstm" or layers == 1 else f"multi_rnn_cell/cell_{k}/{rel}"
+      expected[pv.name] = f"{scope}bidirectional_rnn/{direction}/{name}"
+    else:
+      expected[pv.name] = {"output/kernel": "Variable", "output/bias": "Variable_1"}.get(
+          pv.name, f"{scope}{pv.name}")
+  arrays = random_arrays({expected[pv.name]: pv.variable.shape.as_list() for pv in pvs})
+  arrays[f"{scope}global_step"] = np.int64(3)
+  mapping = tf1_import.load(model, write_tf1_checkpoint(tmp_path, arrays))
+  assert mapping == expected
+  for pv in pvs:
+    np.testing.assert_array_equal(pv.variable.numpy(), arrays[expected[pv.name]])
+
+
 # ------------------------------------------------------------------- failures
 
 

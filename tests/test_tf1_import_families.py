@@ -421,6 +421,8 @@ def test_bidirectional_models_under_a_user_scope(tmp_path, task, cell, layers, s
           pv.name, f"{scope}{pv.name}")
   arrays = random_arrays({expected[pv.name]: pv.variable.shape.as_list() for pv in pvs})
   arrays[f"{scope}global_step"] = np.int64(3)
+  if scope:   # the PTB tutorial's learning rate: a scalar tf.Variable, Model/Variable
+    arrays[f"{scope}Variable"] = np.float32(1.0)
   mapping = tf1_import.load(model, write_tf1_checkpoint(tmp_path, arrays))
   assert mapping == expected
   for pv in pvs:

@@ -15,7 +15,8 @@ With ``jit_compile=True`` the network (not the input checks) is an XLA
 function: the lowest batch-1 latency on CPU (``benchmarks/export_latency.py``).
 XLA compiles once per input shape, so the batch is zero-padded up to the next
 power of two (``bucket_size``) and the outputs cut back: a server compiles at
-most once per bucket (1, 2, 4, ..., 256: nine times), not once per batch size.
+most once per bucket (1, 2, ..., 2^16 = ``MAX_REQUEST_IMAGES``: 17 times), not
+once per batch size.
 TensorFlow Serving runs it only with ``--xla_cpu_compilation_enabled=true``.
 Off by default.
 """

@@ -264,15 +264,20 @@ def save(manager, step):
   """``manager.save(step)``; on failure removes what this save created (e.g. an empty
   ``ckpt-N_temp/``) and raises ``CheckpointWriteError`` (earlier checkpoints intact)."""
   directory = manager.directory
-  before = set(os.listdir(directory)) if os.path.isdir(directory) else set()
+  # A non-chief worker writes into a temporary directory of its own, never here.
+  writes_here = getattr(manager, "manager", manager) is not None
+  listing = lambda: set(os.listdir(directory)) if os.path.isdir(directory) else set()
+  before = listing()
   try:
     return manager.save(checkpoint_number=step)
   except (tf.errors.OpError, OSError) as e:
     name = f"ckpt-{step}"
-    for entry in set(os.listdir(directory)) - before if os.path.isdir(directory) else ():
-      if entry.startswith(name + ".") or entry.startswith(name + "_temp"):
-        path = os.path.join(directory, entry)
-        shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+    for entry in listing() - before if writes_here else ():
+      path = os.path.join(directory, entry)
+      if entry.startswith(name + "_temp") and os.path.isdir(path):
+        shutil.rmtree(path)
+      elif entry.startswith(name + "."):
+        os.remove(path)
     latest = tf.train.latest_checkpoint(directory)
     raise CheckpointWriteError(
         f"cannot save checkpoint {name} in {directory} ({_reason(e)}); the checkpoints "

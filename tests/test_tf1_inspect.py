@@ -179,9 +179,16 @@ def test_what_the_checkpoint_leaves_unclear_is_one_line(tmp_path, shapes, line):
 
 
 def test_several_tasks_fit_and_none_is_given(tmp_path):
-  arch = _inspect(tmp_path, {**_lstm("rnn", 8, 28), "w": [8, 10], "b": [10]})
+  tagger = {"embedding": [50, 6], "case_embedding": [6, 2], "output/kernel": [16, 9],
+            "output/bias": [9], **_lstm("bidirectional_rnn/fw", 8, 8),
+            **_lstm("bidirectional_rnn/bw", 8, 8)}
+  arch = _inspect(tmp_path / "tagger", tagger)
+  assert arch.unclear == [] and arch.tasks == ("conll_pos", "conll_ner")
   with pytest.raises(tf1_import.TF1ImportError,
-                     match="it fits --task=mnist or --task=fashion_mnist; give --task"):
+                     match="it fits --task=conll_pos or --task=conll_ner; give --task$"):
     tf1_inspect.import_defaults(arch, {})
+  # mnist and fashion_mnist: the declared default task, as plain imports had.
+  arch = _inspect(tmp_path / "image", {**_lstm("rnn", 8, 28), "w": [8, 10], "b": [10]})
+  assert tf1_inspect.import_defaults(arch, {})["task"] == "mnist"
   assert tf1_inspect.import_defaults(arch, {"task": "fashion_mnist", "cell": "lstm"}) == {
       "num_layers": 1, "num_units": 8, "bidirectional": False}

@@ -404,20 +404,24 @@ def import_defaults(arch, given, var_map=False):
   """``{setting: value}`` for an import whose flags ``given`` ({name: value}) leave
   the rest to the checkpoint: the model settings and the optimizer it determines.
 
-  Raises ``TF1ImportError`` with one line when the checkpoint does not determine
-  what the flags leave open (no architecture flag given and something unclear,
-  or several tasks fit and no ``--task``).
+  Without ``task``: the one task that fits, else the declared default (mnist) if
+  it fits.  Raises ``TF1ImportError`` with one line when the checkpoint does not
+  determine what the flags leave open (no architecture flag given and something
+  unclear, or several tasks but not the default fit and no ``--task``).
   """
   where = f"cannot tell the model from {arch.prefix}"
   arch_flags = set(given) & (set(config_lib.MODEL_SETTINGS) - {"task"})
   if arch.unclear and not arch_flags and not var_map:
     raise tf1_import.TF1ImportError(f"{where}: {arch.unclear[0]} (see --inspect)")
   task = given.get("task")
-  if task is None:
-    if len(arch.tasks) != 1:
-      fits = " or ".join(f"--task={t}" for t in arch.tasks) or "no task"
-      raise tf1_import.TF1ImportError(f"{where}: it fits {fits}; give --task")
+  default = config_lib.all_settings()["task"].default
+  if task is None and len(arch.tasks) == 1:
     task = arch.tasks[0]
+  elif task is None and (default in arch.tasks or (arch_flags and not arch.tasks)):
+    task = default   # as before --inspect existed: the declared default task
+  elif task is None:
+    fits = " or ".join(f"--task={t}" for t in arch.tasks) or "no task"
+    raise tf1_import.TF1ImportError(f"{where}: it fits {fits}; give --task")
   out = model_settings(arch, task, given.get("cell"))
   if arch.optimizer in OPTIMIZER_NAMES and OPTIMIZER_NAMES[arch.optimizer] in (
       config_lib.all_settings()["optimizer"].choices or ()):

@@ -168,8 +168,8 @@ def _rnn(arch, groups):
   for d in directions:
     layers = by_dir[d]
     if sorted(layers) != list(range(len(layers))) or any(len(v) > 1 for v in layers.values()):
-      arch.unclear.append(f"layers {sorted(layers)} of {rnns[0] or 'the RNN'} "
-                          f"{d or ''}: expected cell_0 .. cell_K, one cell each")
+      arch.unclear.append(f"layers {sorted(layers)} of {rnns[0] or 'the RNN'}"
+                          f"{' ' + d if d else ''}: expected cell_0 .. cell_K, one cell each")
       return None
     layer_counts.add(len(layers) * first.signature.layers)
   kinds = {(g.signature.spec.name, g.signature.options,

@@ -36,7 +36,7 @@ class Signature:
   """One registered cell with some shape-changing options on.
 
   ``scope``: the cell's TF1 scope name; ``names``: its variables' names under
-  it; ``options``: ``{option: True}`` for the bool options on, int options
+  it; ``options``: ``(option, True)`` pairs of the bool options on; int options
   are unknowns (``unknowns`` lists every unknown size, units and depth first);
   ``layers``: a whole-stack cell's layer count (1 otherwise).
   """

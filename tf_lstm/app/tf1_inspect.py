@@ -28,13 +28,13 @@ from tf_lstm.app import config as config_lib
 from tf_lstm.app import tasks
 from tf_lstm.app import tf1_cell_signatures as signatures
 from tf_lstm.app import tf1_import
+from tf_lstm.app import tf1_optimizer_state
 from tf_lstm.app.tasks.conll import ConllTask
 from tf_lstm.app.tasks.images import WIDTH, ImageTask
 from tf_lstm.app.tasks.imdb import ImdbTask
 from tf_lstm.app.tasks.ptb import PtbTask
 
 _MULTI_LAYER = re.compile(r"^cell_(\d+)$")
-_SLOT_KIND = re.compile(r"/(Adam|RMSProp|Momentum|Adagrad|Adadelta|Ftrl)(_\d+)?$")
 
 
 @dataclasses.dataclass
@@ -64,10 +64,6 @@ class Architecture:
   unclear: list = dataclasses.field(default_factory=list)
   unused: list = dataclasses.field(default_factory=list)
   optimizer: str = None   # the TF1 optimizer whose slots the checkpoint holds
-
-  @property
-  def determined(self):
-    return not self.unclear and len(self.tasks) == 1
 
 
 def _fmt(shape):
@@ -343,12 +339,10 @@ def _model(arch, rest, shapes, width):
 
 
 def _optimizer(arch):
-  kinds = {m.group(1) for m in map(_SLOT_KIND.search, arch.state) if m}
-  if any(n.split("/")[-1].startswith("beta1_power") for n in arch.state):
-    kinds.add("Adam")
-  arch.optimizer = kinds.pop() if len(kinds) == 1 else None
-  if kinds:   # not the model's architecture: an import then starts the slots fresh
-    arch.found.append(("optimizer", f"slots of several optimizers: {', '.join(sorted(kinds))}"))
+  kinds = tf1_optimizer_state.tf1_optimizers(arch.state)
+  arch.optimizer = kinds[0] if len(kinds) == 1 else None
+  if len(kinds) > 1:   # not the model's architecture: an import then starts the slots fresh
+    arch.found.append(("optimizer", f"slots of several optimizers: {', '.join(kinds)}"))
 
 
 def inspect(checkpoint, scope=None):

@@ -49,7 +49,8 @@ def report(prefix, problems, port_vars, shapes):
 def _find(defaults, pool, scope):
   """Checkpoint names (original spelling) matching ``defaults``, the shallowest ones."""
   if scope:
-    wanted = {f"{names.canonical(scope.strip('/'))}/{d}" for d in defaults}
+    under = names.canonical(scope.strip("/") + "/x")[:-len("/x")]   # scope segments only
+    wanted = {f"{under}/{d}" for d in defaults}
     hits = [n for n, c in pool.items() if c in wanted]
   else:
     hits = [n for n, c in pool.items() if any(c == d or c.endswith("/" + d) for d in defaults)]

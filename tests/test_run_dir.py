@@ -167,23 +167,32 @@ def test_every_training_setting_is_fixed_or_per_segment():
       config_lib.segment_setting_names("mnist"))
 
 
+def _weights(prefix):
+  reader = tf.train.load_checkpoint(prefix)
+  return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+          if k.startswith("model/") and "OPTIMIZER_SLOT" not in k}
+
+
 def test_a_resume_with_another_learning_rate_trains_with_it_and_records_it(run_dir, tmp_path):
   """Issue 20.2: the new rate is used (not the checkpoint's) and each segment is listed."""
   first = _results(run_dir)["segments"][0]["settings"]["learning_rate"]
-  losses = {}
-  for rate in (first, 0.5):
-    model_dir = _copy(run_dir, tmp_path / f"lr{rate}")
-    losses[rate] = loop.train(_config(model_dir, learning_rate=rate, lr_schedule="constant",
-                                      train_steps=31), log=lambda _: None)["test_loss"]
-    assert _segments(model_dir) == [(0, 30, first), (30, 31, rate)]
-    reader = tf.train.load_checkpoint(os.path.join(model_dir, "checkpoints"))
-    assert reader.get_tensor("optimizer/learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == \
-        pytest.approx(rate)
-    with open(os.path.join(model_dir, "config.json")) as f:
-      record = json.load(f)
-    assert record["learning_rate"] == rate
-    assert [s["from_step"] for s in record["segments"]] == [0, 30]
-  assert abs(losses[0.5] - losses[first]) > 1e-3   # one step at 250x the rate
+  model_dir = _copy(run_dir, tmp_path / "m")
+  loop.train(_config(model_dir, learning_rate=0.5, lr_schedule="constant", train_steps=31),
+             log=lambda _: None)
+  assert _segments(model_dir) == [(0, 30, first), (30, 31, 0.5)]
+  with open(os.path.join(model_dir, "config.json")) as f:
+    record = json.load(f)
+  assert record["learning_rate"] == 0.5
+  assert [(s["from_step"], s["settings"]["learning_rate"]) for s in record["segments"]] == \
+      [(0, first), (30, 0.5)]
+  ckpt = os.path.join(model_dir, "checkpoints")
+  reader = tf.train.load_checkpoint(ckpt)
+  assert reader.get_tensor("optimizer/learning_rate/.ATTRIBUTES/VARIABLE_VALUE") == 0.5
+  # One Adam step moves a weight by lr * sqrt(1 - b2^t) / (1 - b1^t) * |m| / sqrt(v), and
+  # |m| / sqrt(v) <= (1 - b1) / sqrt((1 - b2) (1 - b1^2 / b2)) = 7.3 (Cauchy-Schwarz): at
+  # step 31 at most 2.7e-3 at the old rate 0.002 (measured: 2.5e-3), ~0.6 at 0.5.
+  old, new = _weights(os.path.join(ckpt, "ckpt-30")), _weights(os.path.join(ckpt, "ckpt-31"))
+  assert first == 0.002 and max(abs(new[k] - old[k]).max() for k in old) > 0.01
 
 
 def test_a_resume_with_other_fixed_settings_is_refused_listing_them(run_dir, tmp_path):

@@ -233,6 +233,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(small_mnist_dir, tmp_path
     ("--data_dir=/nonexistent/dir", "--data_dir must be an existing directory"),
     ("--epochs=0", "--epochs must be > 0"),
     ("--dtype=float16", "--dtype"),
+    ("--clip_norm=inf", "--clip_norm must be a finite number"),   # issue 20.5
 ])
 def test_bad_flags_fail_before_any_work(flag, message, tmp_path):
   model_dir = tmp_path / "never"

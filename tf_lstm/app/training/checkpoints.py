@@ -85,10 +85,10 @@ def check_config(model_dir, train_config):
   names = dict.fromkeys([*old.model.to_dict(), *train_config.model.to_dict()])
   diffs = {k: (getattr(old.model, k), getattr(train_config.model, k)) for k in names
            if getattr(old.model, k) != getattr(train_config.model, k)}
-  if not diffs:   # same task: same fixed training settings
-    for k in config_lib.fixed_setting_names(train_config.model.task):
-      if getattr(old, k) != getattr(train_config, k):
-        diffs[k] = (getattr(old, k), getattr(train_config, k))
+  for k in dict.fromkeys(config_lib.fixed_setting_names(old.model.task)
+                         + config_lib.fixed_setting_names(train_config.model.task)):
+    if getattr(old, k) != getattr(train_config, k):
+      diffs[k] = (getattr(old, k), getattr(train_config, k))
   if diffs:
     listed = ", ".join(f"{k}: {a!r} in the checkpoint vs {b!r} now"
                        for k, (a, b) in diffs.items())

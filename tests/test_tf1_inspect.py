@@ -192,3 +192,18 @@ def test_several_tasks_fit_and_none_is_given(tmp_path):
   assert tf1_inspect.import_defaults(arch, {})["task"] == "mnist"
   assert tf1_inspect.import_defaults(arch, {"task": "fashion_mnist", "cell": "lstm"}) == {
       "num_layers": 1, "num_units": 8, "bidirectional": False}
+
+
+def test_scope_picks_one_of_two_models_in_any_spelling(tmp_path):
+  old = lambda p, n: {f"{p}/BasicLSTMCell/Linear/Matrix": [28 + n, 4 * n],   # TF 0.12
+                      f"{p}/BasicLSTMCell/Linear/Bias": [4 * n]}
+  rng = np.random.RandomState(0)
+  shapes = {**old("enc/RNN", 8), **old("dec/RNN", 4), "enc/w": [8, 10], "enc/b": [10],
+            "dec/w": [4, 10], "dec/b": [10]}
+  prefix = write_tf1_checkpoint(tmp_path, {n: np.asarray(rng.randn(*s), np.float32)
+                                           for n, s in shapes.items()})
+  assert tf1_inspect.inspect(prefix).unclear == ["2 RNNs: dec/rnn, enc/rnn; pick one with "
+                                                 "--scope"]
+  for scope, units in (("enc", 8), ("dec/", 4)):
+    arch = tf1_inspect.inspect(prefix, scope)
+    assert arch.unclear == [] and arch.settings["num_units"] == units

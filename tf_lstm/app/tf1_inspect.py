@@ -352,13 +352,15 @@ def inspect(checkpoint, scope=None):
   several models).  Raises ``tf1_import.TF1ImportError`` if it cannot be read.
   """
   prefix, reader = tf1_import.open_checkpoint(checkpoint)
+  # The scope in today's spelling, every segment (TF 0.12's RNN/... is rnn/...).
+  scope = tf1_import.names.canonical(scope.strip("/") + "/x")[:-1] if scope else None
   shapes = {n: [int(d) for d in s] for n, s in reader.get_variable_to_shape_map().items()}
   arch = Architecture(prefix, shapes)
   for name, shape in sorted(shapes.items()):
     kind = tf1_import.names.training_state(name, shape)
     if kind:
       arch.state[name] = kind
-    elif not scope or name.startswith(scope.strip("/") + "/"):
+    elif not scope or tf1_import.names.canonical(name).startswith(scope):
       arch.weights.append(name)
   _optimizer(arch)
   canon = {n: tf1_import.names.canonical(n) for n in arch.weights}

@@ -52,8 +52,8 @@ def test_every_setting_is_a_flag_with_its_declared_default_and_rules():
 @pytest.mark.parametrize("argv, message", [
     (["--vocab_size=5"], "--vocab_size=5 is for --task=imdb/conll_pos/conll_ner only, "
                          "not --task=mnist"),
-    (["--task=imdb", "--dtype=bfloat16"], "--dtype=bfloat16 is for --task=mnist/fashion_mnist "
-                                          "only, not --task=imdb"),
+    (["--task=ptb", "--dtype=bfloat16"], "--dtype=bfloat16 is for "
+                                         "--task=mnist/fashion_mnist/imdb only, not --task=ptb"),
     (["--num_proj=4"], "--num_proj=4 is for --cell=lstm_full only, not --cell=lstm"),
     (["--cell=lstm_full", "--proj_clip=1"], "proj_clip needs num_proj"),
     (["--config=small"], "--config=small applies to --task=ptb only"),
@@ -101,7 +101,7 @@ def test_config_json_holds_only_what_applies():
   assert mnist["model"]["pooling"] == "last" and mnist["model"]["num_layers"] == 2
   imdb = config_lib.TrainConfig(model=config_lib.ModelConfig(task="imdb", cell="gru")).to_dict()
   assert imdb["model"]["vocab_size"] == 20000 and "pooling" not in imdb["model"]
-  assert "forget_bias" not in imdb["model"] and "dtype" not in imdb   # gru; not an image task
+  assert "forget_bias" not in imdb["model"] and imdb["dtype"] == "float32"   # gru
   full = config_lib.ModelConfig(cell="lstm_full", num_proj=4).to_dict()
   assert full["num_proj"] == 4 and "binary_scale" not in full
   assert config_lib.TrainConfig.from_dict(json.loads(json.dumps(

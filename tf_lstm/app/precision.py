@@ -74,7 +74,9 @@ def _cast_tree(value, dtype):
 @contextlib.contextmanager
 def variables_read_as(module, dtype):
   """Within the block, ``module``'s (and its submodules') float32 trainable
-  variables are attributes holding ``tf.cast(variable, dtype)``.
+  variables are attributes holding ``tf.cast(variable, dtype)``; those a module
+  names in ``float32_variables`` (e.g. an embedding table, whose rows are cast
+  after the lookup rather than the whole table every step) are read as float32.
 
   Meant for one traced forward pass: each variable is read (and cast) once
   there, and the tape differentiates through the cast to the variable.  The
@@ -85,10 +87,11 @@ def variables_read_as(module, dtype):
   swapped = []
   try:
     for m in (module,) + tuple(module.submodules):
+      keep = getattr(m, "float32_variables", ())
       for name, value in list(vars(m).items()):
         if name.startswith("_"):
           continue
-        cast = _cast_tree(value, dtype)
+        cast = _cast_tree(value, tf.float32 if name in keep else dtype)
         if cast is not None:
           swapped.append((m, name, value))
           object.__setattr__(m, name, cast)
@@ -127,8 +130,8 @@ def forward_in(compute_dtype, forward, module):
     return read_once(forward, module)
 
   def call(inputs):
-    if inputs.dtype.is_floating:
-      inputs = tf.cast(inputs, dtype)
+    inputs = tf.nest.map_structure(   # e.g. (ids, lengths): integers stay as they are
+        lambda t: tf.cast(t, dtype) if t.dtype.is_floating else t, inputs)
     with variables_read_as(module, dtype):
       logits = forward(inputs)
     return tf.cast(logits, tf.float32)

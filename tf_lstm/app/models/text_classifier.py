@@ -30,6 +30,10 @@ class TextClassifier(tf.Module):
   ``training=True`` the embeddings and the pooled features go through dropout.
   """
 
+  # Read as float32 under a bfloat16 forward pass (tf_lstm.app.precision): the
+  # looked-up rows are cast, not the whole [vocab, dim] table every step.
+  float32_variables = ("embedding",)
+
   def __init__(self, vocab_size, embedding_dim, cell, num_classes, cell_bw=None,
                dropout=0.0, name="text_classifier"):
     super().__init__(name=name)
@@ -51,7 +55,9 @@ class TextClassifier(tf.Module):
 
   def features(self, ids, lengths, training=False):
     """``[B, features]``: the masked mean of the RNN outputs."""
-    x = dropout(tf.nn.embedding_lookup(self.embedding, ids), self.dropout, training)
+    x = tf.nn.embedding_lookup(self.embedding, ids)
+    # The compute dtype: the head's kernel as this pass reads it (bfloat16 or float32).
+    x = dropout(tf.cast(x, self.output_kernel.dtype), self.dropout, training)
     if self.cell_bw is None:
       outputs, _ = unroll.dynamic_rnn(self.cell, x, sequence_length=lengths, dtype=x.dtype)
     else:

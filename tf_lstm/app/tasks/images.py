@@ -6,10 +6,10 @@ Each 28x28 image is a sequence of 28 rows of 28 pixels scaled to [0, 1].
 import tensorflow as tf
 
 from tf_lstm.app import models
-from tf_lstm.app import precision
 from tf_lstm.app import settings
 from tf_lstm.app.data import images as image_data
 from tf_lstm.app.tasks import base
+from tf_lstm.app.tasks import options
 from tf_lstm.cells.registry import Option
 
 HEIGHT = WIDTH = 28
@@ -51,9 +51,7 @@ class ImageTask(base.Task):
   train_options = (
       Option("augment_shift", 0, "Randomly translate training images by up to N pixels "
              "(0: off).", lower=0, upper=8),
-      Option("dtype", "float32", "Compute dtype of the training step's forward pass. "
-             "bfloat16: float32 variables, checkpoints, evaluation and export; pays off on "
-             "CPUs with native bfloat16 (AVX512_BF16/AMX).", choices=precision.COMPUTE_DTYPES),
+      options.DTYPE,
   )
 
   def load(self, data_dir):

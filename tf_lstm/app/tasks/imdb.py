@@ -27,6 +27,8 @@ class ImdbTask(base.Task):
       settings.BIDIRECTIONAL,
       options.DROPOUT,
   )
+  mixed_precision = True   # the embedding is looked up in float32 (TextClassifier)
+  train_options = (options.DTYPE,)
   # Its best measured configuration (benchmarks/imdb.py; result: docs/benchmarks.md).
   defaults = dict(vocab_size=20000, max_length=600, embedding_dim=64, num_layers=1,
                   num_units=128, batch_size=64, optimizer="adam", learning_rate=2e-3,

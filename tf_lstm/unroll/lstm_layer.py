@@ -48,18 +48,13 @@ def _plain_lstm(cell):
   projection both run ``lstm_gates_to_state`` on ``[x, h] @ kernel + bias``.
   Subclasses may change the step, so only these exact types qualify.
   """
-  kind = type(cell)
-  if kind is basic_lstm.BasicLSTMCell:
-    pass
-  elif kind is lstm_cells.LSTMCell:
-    if cell._use_peepholes or cell._cell_clip is not None or cell._num_proj:  # pylint: disable=protected-access
-      return None
-  else:
+  # pylint: disable=protected-access,unidiomatic-typecheck
+  plain = (type(cell) is basic_lstm.BasicLSTMCell
+           or (type(cell) is lstm_cells.LSTMCell and not cell._use_peepholes
+               and cell._cell_clip is None and not cell._num_proj))
+  if not plain or not any(cell._activation is a for a in ELEMENTWISE_ACTIVATIONS):
     return None
-  activation = cell._activation  # pylint: disable=protected-access
-  if not any(activation is a for a in ELEMENTWISE_ACTIVATIONS):
-    return None
-  return cell._forget_bias, activation  # pylint: disable=protected-access
+  return cell._forget_bias, cell._activation
 
 
 def lstm_layers(cell):

@@ -51,7 +51,8 @@ def _outputs_and_grads(cell, inputs, state, unroll_fn, dtype=tf.float32):
       loss += tf.reduce_sum(tf.cast(s, tf.float32) * (k + 1.5))
   grads = tape.gradient(loss, [inputs] + tf.nest.flatten(state) + variables)
   names = (["outputs"] + [f"final_state[{k}]" for k in range(len(tf.nest.flatten(final)))]
-           + ["d_inputs"] + [f"d_initial_state[{k}]" for k in range(len(grads) - 1 - len(variables))]
+           + ["d_inputs"]
+           + [f"d_initial_state[{k}]" for k in range(len(grads) - 1 - len(variables))]
            + [f"d_{v.name}" for v in variables])
   return dict(zip(names, [out] + tf.nest.flatten(final) + grads))
 

@@ -59,7 +59,8 @@ def _plain_lstm(cell):
 
 def lstm_layers(cell):
   """The layers of ``cell`` (a plain LSTM or a ``MultiRNNCell`` of them), or None."""
-  layers = cell.cells if type(cell) is multi_rnn.MultiRNNCell else [cell]  # pylint: disable=unidiomatic-typecheck
+  multi = type(cell) is multi_rnn.MultiRNNCell  # pylint: disable=unidiomatic-typecheck
+  layers = cell.cells if multi else [cell]
   if all(_plain_lstm(c) is not None for c in layers):
     return layers
   return None

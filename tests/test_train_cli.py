@@ -134,11 +134,13 @@ def test_bfloat16_run_follows_the_float32_run(trained, small_mnist_dir, tmp_path
   assert kernels and all(dtypes[k] == tf.float32 for k in kernels)
 
 
-def test_bfloat16_is_refused_for_text_tasks(tmp_path):
+def test_bfloat16_is_refused_for_the_language_model(tmp_path):
+  # The LM and the taggers have no bfloat16 path (docs/training.md says why); imdb has one
+  # (tests/test_precision_text.py).
   model_dir = tmp_path / "never"
-  proc = run_bin("train", "--task=imdb", "--dtype=bfloat16", f"--model_dir={model_dir}")
+  proc = run_bin("train", "--task=ptb", "--dtype=bfloat16", f"--model_dir={model_dir}")
   assert proc.returncode == 1
-  assert "--dtype=bfloat16 is for --task=mnist/fashion_mnist only, not --task=imdb" \
+  assert "--dtype=bfloat16 is for --task=mnist/fashion_mnist/imdb only, not --task=ptb" \
       in proc.stderr
   assert "Traceback" not in proc.stderr
   assert not model_dir.exists()

@@ -95,7 +95,8 @@ def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0, activation=tf.tanh
   depth = tf.compat.dimension_value(inputs.shape[1])
 
   def gates_of(g):
-    """``(sig(i), j~, sig(f + forget_bias), sig(o))`` of pre-activations ``[4N, B]``."""
+    """``(sig(i), j~, sig(f + forget_bias), sig(o))`` of pre-activations ``[4N, B]``
+    (the ops of the forward pass's ``lstm_gates_to_state``, which Grappler merges)."""
     i, j, f, o = tf.split(g, 4, axis=0)
     return tf.sigmoid(i), j, tf.sigmoid(f + forget_bias), tf.sigmoid(o)
 
@@ -111,9 +112,7 @@ def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0, activation=tf.tanh
     gates, cs, hs = [], [], []
     for x in x1:
       g = tf.matmul(w_xb, x, transpose_a=True) + tf.matmul(w_h, h, transpose_a=True)
-      i, j, f, o = gates_of(g)
-      c = c * f + i * activation(j)      # TF1's term order (basic_lstm.lstm_gates_to_state)
-      h = activation(c) * o
+      c, h = basic_lstm.lstm_gates_to_state(g, c, forget_bias, activation, axis=0)
       gates.append(g)
       cs.append(c)
       hs.append(h)

@@ -95,8 +95,9 @@ def train(config, strategy=None, log=print):
   strategy = strategy or tf.distribute.get_strategy()
   task = tasks.get(config.model.task)
   _check_run(config, task, strategy)
-  if task.mixed_precision and precision.bfloat16_hint(config.dtype):
-    log(precision.bfloat16_hint(config.dtype))
+  hint = task.mixed_precision and precision.bfloat16_hint(config.dtype)
+  if hint:
+    log(hint)
   chief = distribute.is_chief(strategy)   # Only the chief writes to model_dir / export_dir.
   if chief:
     run_lock.check_free(config.model_dir)

@@ -34,13 +34,20 @@ def lstm_step(inputs, c, h, kernel, bias, forget_bias, activation=tf.tanh):
   return lstm_gates_to_state(gates, c, forget_bias, activation)
 
 
-def lstm_gates_to_state(gates, c, forget_bias, activation=tf.tanh, axis=1):
-  """The element-wise half of ``lstm_step`` from pre-activations ``[B, 4N]``
-  (``axis=0``: feature-major ``[4N, B]``, as ``unroll.lstm_layer`` runs it)."""
-  i, j, f, o = tf.split(gates, 4, axis=axis)
-  new_c = c * tf.sigmoid(f + forget_bias) + tf.sigmoid(i) * activation(j)
-  new_h = activation(new_c) * tf.sigmoid(o)
-  return new_c, new_h
+def lstm_gates_to_state(gates, c, forget_bias, activation=tf.tanh):
+  """The element-wise half of ``lstm_step`` from pre-activations ``[B, 4N]``."""
+  i, j, f, o = tf.split(gates, 4, axis=1)
+  return lstm_state(tf.sigmoid(i), activation(j), tf.sigmoid(f + forget_bias), tf.sigmoid(o),
+                    c, activation)
+
+
+def lstm_state(i, j, f, o, c, activation=tf.tanh):
+  """``(c', h')`` from the activated gates ``[B, N]`` (i, f, o: sigmoids; j: act)::
+
+      c' = c * f + i * j;   h' = act(c') * o
+  """
+  new_c = c * f + i * j
+  return new_c, activation(new_c) * o
 
 
 @registry.register("lstm", options=(registry.FORGET_BIAS,))

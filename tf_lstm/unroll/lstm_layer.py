@@ -110,8 +110,11 @@ def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0):
       dtype = kernel.dtype
       op_dtype = dtype if dtype in _GRAD_OP_DTYPES else tf.float32
       as_op = lambda v: tf.cast(v, op_dtype)   # identity unless bfloat16
-      w_hT = tf.transpose(kernel[depth:])      # [4N, N]
-      w_xT = tf.transpose(kernel[:depth])      # [4N, D]
+      # W^T built from the gate blocks: a transpose feeding the product directly
+      # would be folded into it (transpose_b), which oneDNN runs slower here.
+      w_T = [tf.transpose(w) for w in (w_i, w_j, w_f, w_o)]
+      w_hT = tf.concat([w[:, depth:] for w in w_T], axis=0)   # [4N, N]
+      w_xT = tf.concat([w[:, :depth] for w in w_T], axis=0)   # [4N, D]
       units = tf.compat.dimension_value(h0.shape[1])
       batch = tf.shape(c0)[0]
       # The op checks x, h_prev, w, b against the others' shapes but never reads

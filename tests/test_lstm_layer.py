@@ -15,9 +15,10 @@ from tf_lstm import cells
 from tf_lstm import unroll
 from tf_lstm.unroll import lstm_layer
 
-# float32 sums in another order (x @ W_x + h @ W_h instead of [x, h] @ W, the
-# bias through the weight-gradient product): a few ulp of values of order 1,
-# compounded over T steps; 1e-5 of the largest entry is the parity tests' bar.
+# float32 rounded in another order (forget_bias folded into the bias, the gate
+# gradients from LSTMBlockCellGrad's fused expressions, the weight gradient summed
+# over steps by add_n): a few ulp of values of order 1, compounded over T steps;
+# 1e-5 of the largest entry is the parity tests' bar.
 TOL = 1e-5
 B, T, D, N = 6, 5, 5, 12
 
@@ -86,25 +87,28 @@ def test_equals_autodiff_of_static_rnn(kind, num_layers, forget_bias, activation
   _assert_equal(run(lstm_layer.static_lstm), run(unroll.static_rnn), TOL)
 
 
-def test_bfloat16_equals_autodiff_in_bfloat16():
-  """The bfloat16 forward (bin/train --dtype=bfloat16) takes the same path."""
+# bfloat16 keeps 8 bits of mantissa (relative step 2^-8 = 4e-3), float16 11
+# (5e-4); two summation orders over T steps differ by a few such steps of the
+# largest values.
+@pytest.mark.parametrize("dtype,tol", [(tf.bfloat16, 3e-2), (tf.float16, 5e-3)])
+def test_low_precision_equals_autodiff_in_the_same_dtype(dtype, tol):
+  """The bfloat16 forward (bin/train --dtype=bfloat16) takes the same path; its
+  gate gradients run in float32, float16's in float16."""
   cell = _layers("basic", 1, 1.0, tf.tanh)
   inputs = tf.random.stateless_normal([B, T, D], [5, 6])
   state = tf.nest.map_structure(lambda s: tf.zeros([B, s]), cell.state_size)
 
   def run(unroll_fn):
-    # The cell reads its variables as bfloat16 tensors, as precision.forward_in does.
+    # The cell reads its variables as low-precision tensors, as precision.forward_in does.
     kernel, bias = cell.kernel, cell.bias
-    cell.kernel, cell.bias = tf.cast(kernel, tf.bfloat16), tf.cast(bias, tf.bfloat16)
+    cell.kernel, cell.bias = tf.cast(kernel, dtype), tf.cast(bias, dtype)
     try:
-      got = _outputs_and_grads(cell, inputs, state, unroll_fn, tf.bfloat16)
+      got = _outputs_and_grads(cell, inputs, state, unroll_fn, dtype)
     finally:
       cell.kernel, cell.bias = kernel, bias
     return got
 
-  # bfloat16 keeps 8 bits of mantissa (relative step 2^-8 = 4e-3); two summation
-  # orders over T steps differ by a few such steps of the largest values.
-  _assert_equal(run(lstm_layer.static_lstm), run(unroll.static_rnn), 3e-2)
+  _assert_equal(run(lstm_layer.static_lstm), run(unroll.static_rnn), tol)
 
 
 def test_list_inputs_zero_state_same_structure_and_names():
@@ -142,3 +146,5 @@ def test_only_plain_lstm_stacks_qualify():
     assert lstm_layer.lstm_layers(cell) is None, cell
   with pytest.raises(ValueError, match="not a plain tanh LSTM"):
     lstm_layer.static_lstm(cells.GRUCell(N), tf.zeros([B, T, D]))
+  with pytest.raises(ValueError, match="dtype float64"):
+    lstm_layer.static_lstm(cells.BasicLSTMCell(N), tf.zeros([B, T, D], tf.float64))

@@ -39,8 +39,9 @@ from tf_lstm.cells import lstm as lstm_cells
 from tf_lstm.cells import multi_rnn
 from tf_lstm.unroll.static import time_steps
 
-# The dtypes LSTMBlockCellGrad computes in; other float dtypes are cast to float32.
+# The dtypes LSTMBlockCellGrad computes in, and those cast to float32 for it.
 _GRAD_OP_DTYPES = (tf.float32, tf.float16)
+DTYPES = _GRAD_OP_DTYPES + (tf.bfloat16,)
 
 
 def _plain_lstm(cell):
@@ -174,6 +175,9 @@ def static_lstm(cell, inputs, initial_state=None, dtype=None, scope=None):
       raise ValueError("static_lstm: inputs must be a list of [batch, depth] tensors or a "
                        f"[batch, time, depth] tensor with a static time, got {inputs.shape}")
     xs = tf.unstack(inputs, axis=1)
+  if xs[0].dtype not in DTYPES:
+    raise ValueError(f"static_lstm: inputs of dtype {xs[0].dtype.name}; the layer's gradient "
+                     f"runs in {', '.join(d.name for d in DTYPES)} (static_rnn takes any)")
   with tf.compat.v1.variable_scope(scope or "rnn"):
     cell.build(tf.compat.dimension_value(xs[0].shape[1]))
     if initial_state is None:

@@ -67,7 +67,7 @@ class SequenceClassifier(tf.Module):
       steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias
                for x in tf.unstack(images, axis=1)]
     if self.cell_bw is None:
-      if (training and self.training_unroll == "hand"
+      if (training and self.training_unroll == "hand" and images.dtype in lstm_layer.DTYPES
           and lstm_layer.lstm_layers(self.cell) is not None):
         outputs, _ = lstm_layer.static_lstm(self.cell, steps, dtype=images.dtype)
       else:

@@ -29,6 +29,7 @@ from tf_lstm.app import tasks
 from tf_lstm.app import tf1_cell_signatures as signatures
 from tf_lstm.app import tf1_import
 from tf_lstm.app import tf1_optimizer_state
+from tf_lstm.app.tf1_import.matching import format_shape
 from tf_lstm.app.tasks.conll import ConllTask
 from tf_lstm.app.tasks.images import WIDTH, ImageTask
 from tf_lstm.app.tasks.imdb import ImdbTask
@@ -64,10 +65,6 @@ class Architecture:
   unclear: list = dataclasses.field(default_factory=list)
   unused: list = dataclasses.field(default_factory=list)
   optimizer: str = None   # the TF1 optimizer whose slots the checkpoint holds
-
-
-def _fmt(shape):
-  return "[" + ", ".join(str(int(d)) for d in shape) + "]"
 
 
 def _cell_scopes():
@@ -235,7 +232,7 @@ def _heads(arch, rest, shapes, width, vocab_rows):
     arch.unclear.append(f"no output layer: no [{width}, C] kernel with a [C] bias")
   else:
     arch.unclear.append("several candidate output layers: " + "; ".join(
-        f"{k} {_fmt(shapes[k])} + {b} {_fmt(shapes[b])}" for k, b in pairs)
+        f"{k} {format_shape(shapes[k])} + {b} {format_shape(shapes[b])}" for k, b in pairs)
         + " (name one with --var_map=output/kernel=...,output/bias=...)")
   return None
 
@@ -261,8 +258,8 @@ def _features(arch, rest, shapes, depth):
   total = sum(shapes[out[k]][1] for k in out if k.startswith("embedding"))
   total += shapes[out["char_kernel"]][2] if "char_kernel" in out else 0
   if out and total != depth:
-    arch.unclear.append(f"the embeddings ({', '.join(f'{out[k]} {_fmt(shapes[out[k]])}' for k in out)}) "
-                        f"give depth {total}, the cell reads {depth}")
+    listed = ", ".join(f"{out[k]} {format_shape(shapes[out[k]])}" for k in out)
+    arch.unclear.append(f"the embeddings ({listed}) give depth {total}, the cell reads {depth}")
   return out
 
 
@@ -291,21 +288,23 @@ def _model(arch, rest, shapes, width):
   head = _heads(arch, [n for n in rest if n not in feats.values()], shapes, width, vocab)
   used = list(feats.values())
   if "embedding" in feats:
-    arch.found.append(("embedding", f"{feats['embedding']} {_fmt(shapes[feats['embedding']])}"
-                                    f": {vocab} vocabulary rows"))
+    table = feats["embedding"]
+    arch.found.append(("embedding", f"{table} {format_shape(shapes[table])}: {vocab} vocabulary "
+                                    "rows"))
   if head:
     kernel, bias, classes = head
     used += [n for n in (kernel, bias) if n]
-    arch.found.append(("head", (f"{kernel} {_fmt(shapes[kernel])} + " if kernel else
+    arch.found.append(("head", (f"{kernel} {format_shape(shapes[kernel])} + " if kernel else
                                 "tied to the embedding (transposed) + ")
-                               + f"{bias} {_fmt(shapes[bias])}: {classes} outputs"))
+                               + f"{bias} {format_shape(shapes[bias])}: {classes} outputs"))
   family = None
   if not feats:
     proj = _projection([n for n in rest if n not in used], shapes, depth)
     if proj:
       used += list(proj)
       arch.settings["input_projection"] = depth
-      arch.found.append(("input projection", f"{proj[0]} {_fmt(shapes[proj[0]])} + {proj[1]}"))
+      arch.found.append(("input projection",
+                         f"{proj[0]} {format_shape(shapes[proj[0]])} + {proj[1]}"))
     if proj or depth == WIDTH:
       family = ImageTask
       if head and head[2] != ImageTask.num_classes:
@@ -319,7 +318,7 @@ def _model(arch, rest, shapes, width):
     arch.settings["tie_embeddings"] = head[0] is None
     if shapes[feats["embedding"]][1] != arch.settings.get("num_units"):
       arch.unclear.append("tf_lstm's language model embeds words in num_units dimensions; "
-                          f"the embedding is {_fmt(shapes[feats['embedding']])}")
+                          f"the embedding is {format_shape(shapes[feats['embedding']])}")
   elif "char_kernel" in feats or "embedding_1" in feats:
     family = ConllTask
     arch.settings["embedding_dim"] = shapes[feats["embedding"]][1]
@@ -473,7 +472,7 @@ def report(arch, task=None):
   lines = [f"TF1 checkpoint {arch.prefix}: {len(shapes)} variables "
            f"({len(arch.weights)} weights, {len(arch.state)} training state)",
            "weights:"]
-  lines += [f"  {n} {_fmt(shapes[n])}" for n in arch.weights]
+  lines += [f"  {n} {format_shape(shapes[n])}" for n in arch.weights]
   slots = sorted(n for n, k in arch.state.items() if k == "optimizer_slot")
   other = sorted(n for n, k in arch.state.items() if k != "optimizer_slot")
   if slots:
@@ -482,7 +481,8 @@ def report(arch, task=None):
   else:
     lines.append("optimizer state: none (an import starts the optimizer's slots fresh)")
   if other:
-    lines.append("other training state: " + ", ".join(f"{n} {_fmt(shapes[n])}" for n in other))
+    lines.append("other training state: "
+                 + ", ".join(f"{n} {format_shape(shapes[n])}" for n in other))
   lines.append("architecture:")
   lines += [f"  {what:<17}{text}" for what, text in arch.found]
   if arch.unused:

@@ -17,12 +17,13 @@ from tf_lstm.app.tf1_import import names
 from tf_lstm.app.tf1_import.ports import TF1ImportError
 
 
-def _fmt(shape):
+def format_shape(shape):
+  """``[d0, d1, ...]`` of a shape, for messages."""
   return "[" + ", ".join(str(int(d)) for d in shape) + "]"
 
 
 def _describe(pv):
-  shape = _fmt(pv.variable.shape)
+  shape = format_shape(pv.variable.shape)
   by_shape = f"the checkpoint's only {shape} variable"
   if not pv.defaults and not pv.by_shape:
     return f"{pv.name} {shape} <- (no default: name it in var_map)"
@@ -39,7 +40,7 @@ def report(prefix, problems, port_vars, shapes):
   lines.append("the port model expects (port name [shape] <- TF1 name):")
   lines += [f"  {_describe(pv)}" for pv in port_vars]
   lines.append("the checkpoint holds (optimizer slots omitted):")
-  lines += [f"  {n} {_fmt(s)}" for n, s in sorted(shapes.items())
+  lines += [f"  {n} {format_shape(s)}" for n, s in sorted(shapes.items())
             if not names.training_state(n, s)]
   lines.append("check the cell, num_layers and num_units, or name variables with "
                "var_map (port name=TF1 name)")
@@ -123,16 +124,16 @@ def match(shapes, port_vars, var_map=None, scope=None, allow_unused=False, prefi
       mapping[pv.name] = hits[0]
       taken.add(hits[0])
     elif hits:
-      problems.append(f"ambiguous {pv.name}: {len(hits)} variables of shape {_fmt(shape)} "
+      problems.append(f"ambiguous {pv.name}: {len(hits)} variables of shape {format_shape(shape)} "
                       f"({', '.join(hits)}); name one in var_map")
     else:
       named = f"no {' or '.join(pv.defaults)} and " if pv.defaults else ""
-      problems.append(f"missing {pv.name}: {named}no variable of shape {_fmt(shape)}")
+      problems.append(f"missing {pv.name}: {named}no variable of shape {format_shape(shape)}")
   for port, tf1 in mapping.items():
     want = [int(d) for d in by_port[port].variable.shape]
     if list(shapes[tf1]) != want:
-      problems.append(f"wrong shape: {tf1} is {_fmt(shapes[tf1])} in the checkpoint, "
-                      f"{port} is {_fmt(want)}")
+      problems.append(f"wrong shape: {tf1} is {format_shape(shapes[tf1])} in the checkpoint, "
+                      f"{port} is {format_shape(want)}")
   counts = collections.Counter(mapping.values())
   problems += [f"{t} is mapped to {c} port variables" for t, c in counts.items() if c > 1]
   problems += _forget_bias_problems(mapping, by_port)

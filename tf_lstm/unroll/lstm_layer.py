@@ -87,8 +87,8 @@ def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0):
   @tf.custom_gradient
   def layer(*args):
     xs, (c0, h0, kernel, bias) = args[:num_steps], args[num_steps:]
-    depth = tf.compat.dimension_value(kernel.shape[0]) - tf.compat.dimension_value(
-        h0.shape[1])
+    units = tf.compat.dimension_value(h0.shape[1])
+    depth = tf.compat.dimension_value(kernel.shape[0]) - units
     w_i, w_j, w_f, w_o = tf.split(kernel, 4, axis=1)
     b_i, b_j, b_f, b_o = tf.split(bias, 4)
     b_f += tf.cast(forget_bias, b_f.dtype)
@@ -117,7 +117,6 @@ def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0):
       w_T = [tf.transpose(w) for w in (w_i, w_j, w_f, w_o)]
       w_hT = tf.concat([w[:, depth:] for w in w_T], axis=0)   # [4N, N]
       w_xT = tf.concat([w[:, :depth] for w in w_T], axis=0)   # [4N, D]
-      units = tf.compat.dimension_value(h0.shape[1])
       batch = tf.shape(c0)[0]
       # The op checks x, h_prev, w, b against the others' shapes but never reads
       # them (without peepholes): empty-input stand-ins.

@@ -119,6 +119,16 @@ def test_unknown_dtype_is_refused():
     precision.forward_in("float16", lambda x: x, _model())
 
 
+def test_bfloat16_is_refused_only_where_onednn_is_capped_below_it():
+  capped = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+  with pytest.raises(ValueError, match=r"dtype bfloat16 with ONEDNN_MAX_CPU_ISA=AVX2: .* "
+                                       r"TF_ENABLE_ONEDNN_OPTS=0 .* or use float32"):
+    precision.check_bfloat16_kernels("bfloat16", capped)
+  precision.check_bfloat16_kernels("float32", capped)
+  precision.check_bfloat16_kernels("bfloat16", {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"})
+  precision.check_bfloat16_kernels("bfloat16", dict(capped, TF_ENABLE_ONEDNN_OPTS="0"))
+
+
 def _checkpoint_names(model, path):
   return sorted(name for name, _ in tf.train.list_variables(
       tf.train.Checkpoint(model=model).write(str(path))))

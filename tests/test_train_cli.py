@@ -146,6 +146,19 @@ def test_bfloat16_is_refused_for_the_language_model(tmp_path):
   assert not model_dir.exists()
 
 
+def test_bfloat16_is_refused_where_onednn_is_capped_below_it(small_mnist_dir, tmp_path):
+  # Unrefused, TensorFlow hands the bfloat16 products to the capped oneDNN, which aborts
+  # the process (measured: "terminate called after throwing an instance of 'dnnl::error'").
+  model_dir = tmp_path / "never"
+  proc = run_bin("train", "--task=mnist", f"--data_dir={small_mnist_dir}", "--dtype=bfloat16",
+                 f"--model_dir={model_dir}",
+                 env={"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_ENABLE_ONEDNN_OPTS": "1"})
+  assert proc.returncode == 1
+  assert "dtype bfloat16 with ONEDNN_MAX_CPU_ISA=AVX2" in proc.stderr
+  assert "TF_ENABLE_ONEDNN_OPTS=0" in proc.stderr and "Traceback" not in proc.stderr
+  assert not model_dir.exists()
+
+
 def test_sigkill_and_resume_continues_the_same_run(small_mnist_dir, tmp_path, trained):
   """A SIGKILLed run restarted with the same command ends where an unbroken one does."""
   model_dir = str(tmp_path / "killed")

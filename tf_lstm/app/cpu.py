@@ -3,9 +3,19 @@
 No TensorFlow import: ``bin/benchmark``'s driver records the flags too.
 """
 
+import os
+
 # The flags that decide the training step's speed (docs/benchmarks.md).
 SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
 NATIVE_BFLOAT16 = ("avx512_bf16", "amx_bf16")
+# Environment variables that cap the instruction set the math libraries use:
+# oneDNN (TensorFlow's and PyTorch's), MKL (PyTorch's BLAS), PyTorch's own kernels.
+# Set, they make a CPU run as an older one would (e.g. AVX2 kernels on an AVX-512 CPU).
+ISA_LIMITS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+              "ATEN_CPU_CAPABILITY")
+# oneDNN caps without bfloat16 products: TensorFlow still hands bfloat16 products to
+# oneDNN on a CPU that has AVX-512, and oneDNN, capped, aborts the process.
+ONEDNN_CAPS_WITHOUT_BFLOAT16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI")
 
 
 def cpu_info(path="/proc/cpuinfo"):
@@ -37,3 +47,21 @@ def native_bfloat16(flags=None):
   """The flags that give this CPU native bfloat16 products (AVX512_BF16, AMX), if any."""
   flags = cpu_info()["flags"] if flags is None else flags
   return [f for f in NATIVE_BFLOAT16 if f in flags]
+
+
+def isa_limits(environ=None):
+  """``{variable: value}`` of the ``ISA_LIMITS`` set in ``environ`` (default ``os.environ``)."""
+  environ = os.environ if environ is None else environ
+  return {k: environ[k] for k in ISA_LIMITS if environ.get(k)}
+
+
+def onednn_bfloat16_cap(environ=None):
+  """``"NAME=value"`` of a oneDNN cap without bfloat16 products while TensorFlow's oneDNN
+  kernels are on (``TF_ENABLE_ONEDNN_OPTS`` not 0/false), else None."""
+  environ = os.environ if environ is None else environ
+  if environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
+    return None
+  for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+    if environ.get(name, "").strip().upper() in ONEDNN_CAPS_WITHOUT_BFLOAT16:
+      return f"{name}={environ[name]}"
+  return None

@@ -35,6 +35,16 @@ def check_compute_dtype(dtype):
   return tf.as_dtype(dtype)
 
 
+def check_bfloat16_kernels(dtype, environ=None):
+  """Raises ``ValueError`` if a ``dtype`` forward would abort in this process's kernels
+  (bfloat16 with oneDNN capped below bfloat16: ``cpu.onednn_bfloat16_cap``)."""
+  cap = dtype == "bfloat16" and cpu.onednn_bfloat16_cap(environ)
+  if cap:
+    raise ValueError(f"dtype bfloat16 with {cap}: oneDNN capped there has no bfloat16 "
+                     "products and TensorFlow would abort the process; unset the cap, set "
+                     "TF_ENABLE_ONEDNN_OPTS=0 (Eigen's kernels) or use float32")
+
+
 def bfloat16_hint(dtype, flags=None):
   """The start-up line telling that this CPU has native bfloat16 while ``dtype`` is
   not bfloat16, else None."""

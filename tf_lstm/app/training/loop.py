@@ -159,6 +159,7 @@ def _check_run(config, task, strategy):
         f"batches for the whole batch), but the strategy has {strategy.num_replicas_in_sync} "
         "replicas; use the default strategy")
   precision.check_compute_dtype(config.dtype)
+  precision.check_bfloat16_kernels(config.dtype)
   if config.dtype != "float32" and not task.mixed_precision:
     raise ValueError(f"dtype {config.dtype} is for the image tasks and imdb, not task "
                      f"{task.name}; use float32")

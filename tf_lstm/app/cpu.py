@@ -1,4 +1,5 @@
-"""What this CPU can do, from ``/proc/cpuinfo`` (Linux; elsewhere nothing is known).
+"""What this CPU can do, from ``/proc/cpuinfo`` (Linux; elsewhere nothing is known),
+and what the environment lets the math libraries use of it.
 
 No TensorFlow import: ``bin/benchmark``'s driver records the flags too.
 """

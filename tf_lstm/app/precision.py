@@ -47,9 +47,9 @@ def check_bfloat16_kernels(dtype, environ=None):
 
 def bfloat16_hint(dtype, flags=None):
   """The start-up line telling that this CPU has native bfloat16 while ``dtype`` is
-  not bfloat16, else None."""
+  not bfloat16 (and no oneDNN cap rules bfloat16 out), else None."""
   native = cpu.native_bfloat16(flags)
-  if dtype == "bfloat16" or not native:
+  if dtype == "bfloat16" or not native or cpu.onednn_bfloat16_cap():
     return None
   return (f"info: this CPU has native bfloat16 ({', '.join(native)}): --dtype=bfloat16 "
           "runs the forward pass in bfloat16 (float32 variables), about 1.2-1.6x faster "

@@ -33,12 +33,14 @@ def test_isa_limits_lists_only_the_caps_that_are_set():
   assert cpu.isa_limits({}) == {}
 
 
-def test_onednn_bfloat16_cap_only_when_onednn_is_on_and_capped_below_bfloat16():
-  assert cpu.onednn_bfloat16_cap({"ONEDNN_MAX_CPU_ISA": "AVX2"}) == "ONEDNN_MAX_CPU_ISA=AVX2"
-  assert cpu.onednn_bfloat16_cap({"DNNL_MAX_CPU_ISA": "avx", "TF_ENABLE_ONEDNN_OPTS": "1"}) == \
-      "DNNL_MAX_CPU_ISA=avx"
-  # Caps that keep bfloat16 (AVX512_CORE emulates it), oneDNN off, or no cap: nothing.
-  assert cpu.onednn_bfloat16_cap({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}) is None
-  assert cpu.onednn_bfloat16_cap({"ONEDNN_MAX_CPU_ISA": "AVX2",
-                                  "TF_ENABLE_ONEDNN_OPTS": "0"}) is None
-  assert cpu.onednn_bfloat16_cap({"MKL_ENABLE_INSTRUCTIONS": "AVX2"}) is None
+def test_onednn_bfloat16_cap_only_where_tensorflow_would_hand_bfloat16_to_it():
+  avx512 = {"avx2", "avx512f", "avx512_bf16"}
+  cap = lambda env, flags=avx512: cpu.onednn_bfloat16_cap(env, flags)
+  assert cap({"ONEDNN_MAX_CPU_ISA": "AVX2"}) == "ONEDNN_MAX_CPU_ISA=AVX2"
+  assert cap({"DNNL_MAX_CPU_ISA": "avx", "TF_ENABLE_ONEDNN_OPTS": "1"}) == "DNNL_MAX_CPU_ISA=avx"
+  # Caps that keep bfloat16 (AVX512_CORE emulates it), oneDNN off, no oneDNN cap, or a
+  # CPU without AVX-512 (TensorFlow keeps bfloat16 off oneDNN there): nothing.
+  assert cap({"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}) is None
+  assert cap({"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_ENABLE_ONEDNN_OPTS": "0"}) is None
+  assert cap({"MKL_ENABLE_INSTRUCTIONS": "AVX2"}) is None
+  assert cap({"ONEDNN_MAX_CPU_ISA": "AVX2"}, {"avx2", "fma"}) is None

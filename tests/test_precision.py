@@ -120,13 +120,14 @@ def test_unknown_dtype_is_refused():
 
 
 def test_bfloat16_is_refused_only_where_onednn_is_capped_below_it():
-  capped = {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+  capped, avx512 = {"ONEDNN_MAX_CPU_ISA": "AVX2"}, {"avx512f", "avx512_bf16"}
   with pytest.raises(ValueError, match=r"dtype bfloat16 with ONEDNN_MAX_CPU_ISA=AVX2: .* "
                                        r"TF_ENABLE_ONEDNN_OPTS=0 .* or use float32"):
-    precision.check_bfloat16_kernels("bfloat16", capped)
-  precision.check_bfloat16_kernels("float32", capped)
-  precision.check_bfloat16_kernels("bfloat16", {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"})
-  precision.check_bfloat16_kernels("bfloat16", dict(capped, TF_ENABLE_ONEDNN_OPTS="0"))
+    precision.check_bfloat16_kernels("bfloat16", capped, avx512)
+  precision.check_bfloat16_kernels("float32", capped, avx512)
+  precision.check_bfloat16_kernels("bfloat16", {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}, avx512)
+  precision.check_bfloat16_kernels("bfloat16", dict(capped, TF_ENABLE_ONEDNN_OPTS="0"), avx512)
+  precision.check_bfloat16_kernels("bfloat16", capped, {"avx2", "fma"})   # emulated there
 
 
 def _checkpoint_names(model, path):

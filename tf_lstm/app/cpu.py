@@ -56,11 +56,14 @@ def isa_limits(environ=None):
   return {k: environ[k] for k in ISA_LIMITS if environ.get(k)}
 
 
-def onednn_bfloat16_cap(environ=None):
-  """``"NAME=value"`` of a oneDNN cap without bfloat16 products while TensorFlow's oneDNN
-  kernels are on (``TF_ENABLE_ONEDNN_OPTS`` not 0/false), else None."""
+def onednn_bfloat16_cap(environ=None, flags=None):
+  """``"NAME=value"`` of a oneDNN cap without bfloat16 products that TensorFlow would run
+  into, else None: only on CPUs with AVX-512 (elsewhere TensorFlow keeps bfloat16 products
+  off oneDNN) and while its oneDNN kernels are on (``TF_ENABLE_ONEDNN_OPTS`` not 0/false)."""
   environ = os.environ if environ is None else environ
-  if environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
+  flags = cpu_info()["flags"] if flags is None else flags
+  if ("avx512f" not in flags
+      or environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false")):
     return None
   for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
     if environ.get(name, "").strip().upper() in ONEDNN_CAPS_WITHOUT_BFLOAT16:

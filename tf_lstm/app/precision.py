@@ -35,10 +35,10 @@ def check_compute_dtype(dtype):
   return tf.as_dtype(dtype)
 
 
-def check_bfloat16_kernels(dtype, environ=None):
+def check_bfloat16_kernels(dtype, environ=None, flags=None):
   """Raises ``ValueError`` if a ``dtype`` forward would abort in this process's kernels
   (bfloat16 with oneDNN capped below bfloat16: ``cpu.onednn_bfloat16_cap``)."""
-  cap = dtype == "bfloat16" and cpu.onednn_bfloat16_cap(environ)
+  cap = dtype == "bfloat16" and cpu.onednn_bfloat16_cap(environ, flags)
   if cap:
     raise ValueError(f"dtype bfloat16 with {cap}: oneDNN capped there has no bfloat16 "
                      "products and TensorFlow would abort the process; unset the cap, set "
@@ -49,7 +49,7 @@ def bfloat16_hint(dtype, flags=None):
   """The start-up line telling that this CPU has native bfloat16 while ``dtype`` is
   not bfloat16 (and no oneDNN cap rules bfloat16 out), else None."""
   native = cpu.native_bfloat16(flags)
-  if dtype == "bfloat16" or not native or cpu.onednn_bfloat16_cap():
+  if dtype == "bfloat16" or not native or cpu.onednn_bfloat16_cap(flags=flags):
     return None
   return (f"info: this CPU has native bfloat16 ({', '.join(native)}): --dtype=bfloat16 "
           "runs the forward pass in bfloat16 (float32 variables), about 1.2-1.6x faster "

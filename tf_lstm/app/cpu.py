@@ -12,8 +12,8 @@ NATIVE_BFLOAT16 = ("avx512_bf16", "amx_bf16")
 # Environment variables that cap the instruction set the math libraries use:
 # oneDNN (TensorFlow's and PyTorch's), MKL (PyTorch's BLAS), PyTorch's own kernels.
 # Set, they make a CPU run as an older one would (e.g. AVX2 kernels on an AVX-512 CPU).
-ISA_LIMITS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
-              "ATEN_CPU_CAPABILITY")
+ONEDNN_LIMITS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
+ISA_LIMITS = ONEDNN_LIMITS + ("MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY")
 # oneDNN caps without bfloat16 products: TensorFlow still hands bfloat16 products to
 # oneDNN on a CPU that has AVX-512, and oneDNN, capped, aborts the process.
 ONEDNN_CAPS_WITHOUT_BFLOAT16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI")
@@ -65,7 +65,8 @@ def onednn_bfloat16_cap(environ=None, flags=None):
   if ("avx512f" not in flags
       or environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false")):
     return None
-  for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
-    if environ.get(name, "").strip().upper() in ONEDNN_CAPS_WITHOUT_BFLOAT16:
-      return f"{name}={environ[name]}"
+  limits = isa_limits(environ)
+  for name in ONEDNN_LIMITS:
+    if limits.get(name, "").strip().upper() in ONEDNN_CAPS_WITHOUT_BFLOAT16:
+      return f"{name}={limits[name]}"
   return None

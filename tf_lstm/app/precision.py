@@ -48,6 +48,7 @@ def check_bfloat16_kernels(dtype, environ=None, flags=None):
 def bfloat16_hint(dtype, flags=None):
   """The start-up line telling that this CPU has native bfloat16 while ``dtype`` is
   not bfloat16 (and no oneDNN cap rules bfloat16 out), else None."""
+  flags = cpu.cpu_info()["flags"] if flags is None else flags   # read /proc/cpuinfo once
   native = cpu.native_bfloat16(flags)
   if dtype == "bfloat16" or not native or cpu.onednn_bfloat16_cap(flags=flags):
     return None

@@ -96,7 +96,30 @@ def user_cells(rnn):
       new_h = tf.tanh(new_c)
       return new_h, rnn.LSTMStateTuple(new_c, new_h)
 
-  return type("UserCells", (), {"ScaledTanhCell": ScaledTanhCell, "GatedSumCell": GatedSumCell})
+  class Tf10Cell(rnn.RNNCell):
+    """TF 1.0 style: no ``super().__init__()``, ``__call__`` itself, ``get_variable``."""
+
+    def __init__(self, num_units):   # pylint: disable=super-init-not-called
+      self._n = num_units
+
+    @property
+    def state_size(self):
+      return self._n
+
+    @property
+    def output_size(self):
+      return self._n
+
+    def __call__(self, inputs, state, scope=None):
+      with tf.compat.v1.variable_scope(scope or type(self).__name__):
+        w = tf.compat.v1.get_variable("W", [inputs.shape[-1] + self._n, self._n])
+        b = tf.compat.v1.get_variable("b", [self._n],
+                                      initializer=tf.compat.v1.constant_initializer(0.1))
+        h = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), w) + b)
+      return h, h
+
+  return type("UserCells", (), {"ScaledTanhCell": ScaledTanhCell, "GatedSumCell": GatedSumCell,
+                                "Tf10Cell": Tf10Cell})
 
 
 # name -> (cell source with `rnn`, `tf`, `N`, `D`, `keep`, `user`; value fed to
@@ -138,6 +161,14 @@ CONFIGS = {
     "user_in_multi": (
         "rnn.MultiRNNCell([user.ScaledTanhCell(N), rnn.DropoutWrapper(user.GatedSumCell(N))])",
         None, True),
+    # TF 1.0 cells (graph programs only): static_rnn reuses its scope after step 0,
+    # MultiRNNCell calls layer k under multi_rnn_cell/cell_<k>/.
+    "user_tf10": ("user.Tf10Cell(N)", None, False),
+    "user_tf10_in_multi": (
+        "rnn.MultiRNNCell([user.Tf10Cell(N), rnn.BasicLSTMCell(N)], state_is_tuple=True)",
+        None, False),
+    "user_tf10_in_multi_dynamic": (
+        "rnn.MultiRNNCell([user.Tf10Cell(N), user.Tf10Cell(N)])", None, False),
 }
 
 
@@ -231,10 +262,47 @@ def eager_run(name, values, function):
           "grads": {k: g.numpy() for k, g in grads.items()}, "grad_x": grad_x.numpy()}
 
 
+def arguments_run(rnn):
+  """TF1's constructor and call arguments in a graph: the variables they make.
+
+  Positional arguments in TF1's order, ``activation=None``, ``initializer`` /
+  ``kernel_initializer`` / ``bias_initializer``, ``dtype``, ``name``, the
+  cell's ``reuse=True`` and ``scope=`` on the building call.  Returns
+  ``[(name, dtype, shape, min, max)]`` (min/max of the constant-initialized
+  variables, else None) and the cells' outputs.
+  """
+  const = tf.compat.v1.constant_initializer
+  with tf.Graph().as_default():
+    tf.compat.v1.set_random_seed(SEED)
+    x = tf.constant(_data()[0][:, 0])
+    lstm = rnn.BasicLSTMCell(N, 0.5, True, None, None)
+    out = [lstm(x, lstm.zero_state(B, tf.float32), scope="my_lstm")[0],
+           lstm(x, lstm.zero_state(B, tf.float32))[0]]   # built: no new variables
+    with tf.compat.v1.variable_scope("shared"):
+      gru = rnn.GRUCell(N, None, None, const(0.3), const(0.2))
+      out.append(gru(x, gru.zero_state(B, tf.float32))[0])
+    with tf.compat.v1.variable_scope("shared"):
+      again = rnn.GRUCell(N, reuse=True)
+      out.append(again(x, again.zero_state(B, tf.float32))[0])
+    proj = rnn.LSTMCell(N, False, None, const(0.1), 3, None, None, None, 1.0, True, None, None,
+                        "proj_lstm", tf.float64)
+    out.append(tf.cast(proj(tf.cast(x, tf.float64), proj.zero_state(B, tf.float64))[0],
+                       tf.float32))
+    variables = tf.compat.v1.global_variables()
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      values, outputs = sess.run([variables, out])
+  constant = ("shared/", "proj_lstm/")
+  return [(_strip(v.name), v.dtype.base_dtype.name, tuple(v.shape.as_list()),
+           *((float(a.min()), float(a.max())) if v.name.startswith(constant) else (None, None)))
+          for v, a in zip(variables, values)], outputs
+
+
 def reference_main(path):
   """In the tf-keras subprocess: every configuration through TF1's own cells."""
   rnn = tf.compat.v1.nn.rnn_cell
   records = {name: graph_run(rnn, tf.compat.v1.nn, name) for name in CONFIGS}
+  records["arguments"] = arguments_run(rnn)
   records["rnn_cell names"] = sorted(n for n in dir(rnn) if not n.startswith("_"))
   with open(path, "wb") as f:
     pickle.dump(records, f)
@@ -291,6 +359,11 @@ def test_graph_mode_matches_tf1(tf1, name):
   ref = tf1[name]
   assert ref["names"] and all(np.abs(g).max() > 0 for g in ref["grads"].values())
   port = graph_run(tf_lstm, tf_lstm, name, values=ref["values"])
+  if name == "user_tf10_in_multi":
+    # TF1 makes variables in call order; tf_lstm builds its own cells when the
+    # stack is built, before the TF 1.0 cell's first call: same set, other order.
+    order = [port["names"].index(n) for n in ref["names"]]
+    port["names"], port["shapes"] = ref["names"], [port["shapes"][i] for i in order]
   assert_matches(port, ref)
   if name in ("dropout_keep_fed_06", "dropout_seeded", "dropout_variational",
               "dropout_variational_dynamic"):
@@ -299,6 +372,30 @@ def test_graph_mode_matches_tf1(tf1, name):
     assert zeros.any() and np.array_equal(port["outputs"] == 0, zeros)
     if "variational" in name:   # TF1's one [1, N] mask: whole units, every step
       assert np.array_equal(zeros.all(axis=(0, 1)), zeros.any(axis=(0, 1)))
+
+
+def test_tf1_constructor_and_call_arguments_match_tf1(tf1):
+  ref_variables, ref_outputs = tf1["arguments"]
+  variables, outputs = arguments_run(tf_lstm)
+  assert [v[0] for v in ref_variables] == [
+      "my_lstm/kernel", "my_lstm/bias", "shared/gru_cell/gates/kernel",
+      "shared/gru_cell/gates/bias", "shared/gru_cell/candidate/kernel",
+      "shared/gru_cell/candidate/bias", "proj_lstm/kernel", "proj_lstm/bias",
+      "proj_lstm/projection/kernel"]
+  assert variables == ref_variables
+  for a, b in zip(outputs[2:], ref_outputs[2:]):   # the constant-initialized cells
+    assert np.abs(a - b).max() <= TOL
+  assert np.array_equal(outputs[0], outputs[1]) and outputs[0].shape == (B, N)
+
+
+def test_tf1_arguments_not_supported_say_so():
+  with pytest.raises(ValueError, match="state_is_tuple=False"):
+    tf_lstm.BasicLSTMCell(N, state_is_tuple=False)
+  with pytest.raises(ValueError, match="state_is_tuple=False"):
+    tf_lstm.MultiRNNCell([tf_lstm.GRUCell(N)], False)
+  cell = tf_lstm.LSTMCell(N, num_unit_shards=2, num_proj_shards=2)   # storage only in TF1
+  cell.build(D)
+  assert sorted(tuple(v.shape) for v in cell.trainable_variables) == [(D + N, 4 * N), (4 * N,)]
 
 
 # Every deterministic configuration eagerly; in tf.function those where tracing
@@ -729,5 +826,6 @@ def test_user_cell_is_an_rnn_cell_with_tf1_helpers():
   assert cell.name == "gated_sum_cell"
   state = cell.get_initial_state(inputs=tf.zeros([B, D]))
   assert isinstance(state, tf_lstm.LSTMStateTuple) and state.c.shape == (B, N)
-  with pytest.raises(ValueError, match="scope= is not supported"):
-    cell(tf.zeros([B, D]), state, scope="other")
+  cell(tf.zeros([B, D]), state, scope="other")   # TF1: the building call's scope= names it
+  assert sorted(v.name for v in cell.trainable_variables) == [
+      "other/candidate/kernel:0", "other/gate/bias:0", "other/gate/kernel:0"]

@@ -22,12 +22,16 @@ So after ``static_rnn(BasicLSTMCell(n), ...)`` the kernel is
 In a ``tf.compat.v1`` graph program variables are made by
 ``tf.compat.v1.get_variable`` under TF1's scopes, so TF1's rules hold: a cell
 first built in an existing scope gets a numbered scope (``basic_lstm_cell_1``)
-as TF1 layers do, ``reuse=True`` / ``tf.compat.v1.AUTO_REUSE`` share variables
-between cells, and creating an existing variable without reuse raises
-TF1's "already exists" error.  Eagerly (and in ``tf.function``) variables are
-plain ``tf.Variable``s owned by the cell; names need not be unique.
+as TF1 layers do, ``reuse=True`` / ``tf.compat.v1.AUTO_REUSE`` (on the scope,
+or the cell's TF1 ``reuse=`` argument) share variables between cells, and
+creating an existing variable without reuse raises TF1's "already exists"
+error.  TF1's ``cell(inputs, state, scope=...)`` on the building call puts the
+variables under ``<enclosing scope>/<scope>`` instead of the cell's name.
+Eagerly (and in ``tf.function``) variables are plain ``tf.Variable``s owned by
+the cell; names need not be unique.
 """
 
+import contextlib
 import functools
 import re
 
@@ -58,10 +62,15 @@ class RNNCell(tf.Module):
 
   # A wrapper forwards build to its cell: no scope, no variables of its own.
   _forwards_build = False
+  # The scope= of the call that builds the cell (TF1's ``cell(x, s, scope=...)``).
+  _build_scope = None
 
-  def __init__(self, input_depth=None, name=None):
+  def __init__(self, input_depth=None, name=None, reuse=None, dtype=None):
+    """``reuse``, ``dtype``: TF1's layer arguments (see ``_build_in_scope``, ``add_weight``)."""
     # TF1 layers' default name: a subclass BinaryLSTMCell builds under binary_lstm_cell/.
     super().__init__(name=name or snake_case(type(self).__name__))
+    self._reuse = reuse
+    self._dtype = None if dtype is None else tf.as_dtype(dtype)
     self._input_depth = None
     self._scope_name = None
     self._variable_scope = None
@@ -85,6 +94,11 @@ class RNNCell(tf.Module):
   @property
   def built(self):
     return self._input_depth is not None
+
+  @property
+  def dtype(self):
+    """The variables' dtype (TF1's layer ``dtype``); None: float32."""
+    return self._dtype
 
   @property
   def input_depth(self):
@@ -113,7 +127,13 @@ class RNNCell(tf.Module):
     if self.built:
       self._check_depth(depth)
       return
-    if graph_mode():
+    if self._build_scope is not None:   # TF1: the first call's scope= is the cell's scope
+      scope = tf.compat.v1.variable_scope(self._build_scope)
+    elif graph_mode() and self._reuse:
+      # TF1 layers made with reuse=True (or AUTO_REUSE) share the variables already
+      # under <scope>/<name>, so their scope is not uniquified.
+      scope = tf.compat.v1.variable_scope(self.name, reuse=self._reuse)
+    elif graph_mode():
       # TF1 layers capture a uniquified scope (default_name) on first call.
       scope = tf.compat.v1.variable_scope(None, default_name=self.name)
     else:
@@ -134,17 +154,19 @@ class RNNCell(tf.Module):
           f"{self.name}: built for input depth {self.input_depth}, "
           f"called with depth {depth}")
 
-  def add_weight(self, name, shape, initializer=None, dtype=tf.float32, trainable=True):
+  def add_weight(self, name, shape, initializer=None, dtype=None, trainable=True):
     """Creates variable ``<scope_name>/<name>`` of ``shape``; call from ``_create_variables``.
 
     ``name`` is TF1's name relative to the cell's scope (``kernel``,
     ``gates/bias``); ``initializer(shape, dtype)`` returns the initial value.
     ``None`` is TF1's default: the enclosing ``variable_scope``'s initializer
-    if it has one, else ``glorot_uniform``.
+    if it has one, else ``glorot_uniform``.  ``dtype`` defaults to the cell's
+    (float32 unless the cell was made with ``dtype=``).
     """
     if self._scope_name is None:
       raise RuntimeError(f"{self.name}: add_weight is for _create_variables (inside build)")
     shape = [int(d) for d in shape]
+    dtype = tf.as_dtype(dtype or self._dtype or tf.float32)
     if graph_mode():   # get_variable applies the scope's initializer to None itself
       init = None if initializer is None else (
           lambda s, dtype=dtype, **_: initializer(s, dtype))
@@ -167,7 +189,12 @@ class RNNCell(tf.Module):
     return tf.nest.map_structure(
         lambda size: tf.zeros([batch_size, size], dtype=dtype), self.state_size)
 
-  def __call__(self, inputs, state):
+  def __call__(self, inputs, state, scope=None):
+    """One step: ``(output, new_state)``.
+
+    ``scope`` (TF1's): on the call that builds the cell, the variable scope its
+    variables go under instead of ``<enclosing scope>/<name>``; ignored once built.
+    """
     inputs = tf.convert_to_tensor(inputs)
     if inputs.shape.rank != 2:
       raise ValueError(
@@ -176,10 +203,20 @@ class RNNCell(tf.Module):
     if depth is None:
       raise ValueError(f"{self.name}: the input depth must be known statically")
     if not self.built:
-      self.build(inputs.shape)
+      with self._scoped_build(scope):
+        self.build(inputs.shape)
     else:
       self._check_depth(depth)
     return self._run_call(inputs, state)
+
+  @contextlib.contextmanager
+  def _scoped_build(self, scope):
+    """Builds inside this block go under ``scope`` (None: the cell's own name)."""
+    self._build_scope = scope
+    try:
+      yield
+    finally:
+      self._build_scope = None
 
   def _run_call(self, inputs, state):
     """Runs ``call`` (tf1_cell.RNNCell runs it in the cell's variable scope)."""
@@ -188,6 +225,21 @@ class RNNCell(tf.Module):
   def call(self, inputs, state):
     """TF1's step hook: ``(output, new_state)``; by default the cell's own ``_step``."""
     return self._step(inputs, state)
+
+
+def check_state_is_tuple(state_is_tuple, cls_name):
+  """TF1's ``state_is_tuple``: only True (its default since TF 1.0) is supported."""
+  if not state_is_tuple:
+    raise ValueError(f"{cls_name}: state_is_tuple=False (the state as one concatenated "
+                     "[batch, c + h] tensor, deprecated in TF1) is not supported; use "
+                     "state_is_tuple=True and pass the state tuple around")
+
+
+def initializer_fn(initializer):
+  """A TF1 or TF2 initializer object as ``add_weight``'s ``init(shape, dtype)`` (None kept)."""
+  if initializer is None:
+    return None
+  return lambda shape, dtype: initializer(shape, dtype=dtype)
 
 
 def snake_case(name):

@@ -72,14 +72,16 @@ class BasicLSTMCell(base.RNNCell):
   _kernel = base.tf1_alias("kernel")
   _bias = base.tf1_alias("bias")
 
-  def __init__(self, num_units, forget_bias=1.0, activation=tf.tanh,
-               input_depth=None, name=None):
+  def __init__(self, num_units, forget_bias=1.0, state_is_tuple=True, activation=None,
+               reuse=None, name=None, dtype=None, *, input_depth=None):
+    """TF1's arguments, in TF1's order (``activation`` None: tanh); see base.RNNCell."""
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
+    base.check_state_is_tuple(state_is_tuple, "BasicLSTMCell")
     self._num_units = int(num_units)
     self._forget_bias = float(forget_bias)
-    self._activation = activation
-    super().__init__(input_depth=input_depth, name=name)
+    self._activation = activation or tf.tanh
+    super().__init__(input_depth=input_depth, name=name, reuse=reuse, dtype=dtype)
 
   @property
   def num_units(self):

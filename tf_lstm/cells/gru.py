@@ -24,12 +24,21 @@ class GRUCell(base.RNNCell):
   _candidate_kernel = base.tf1_alias("candidate_kernel")
   _candidate_bias = base.tf1_alias("candidate_bias")
 
-  def __init__(self, num_units, activation=tf.tanh, input_depth=None, name=None):
+  def __init__(self, num_units, activation=None, reuse=None, kernel_initializer=None,
+               bias_initializer=None, name=None, dtype=None, *, input_depth=None):
+    """TF1's arguments, in TF1's order (``activation`` None: tanh).
+
+    ``kernel_initializer`` for both kernels (None: the scope's, else Glorot
+    uniform); ``bias_initializer`` for both biases (None: ones for the gates,
+    zeros for the candidate).
+    """
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
     self._num_units = int(num_units)
-    self._activation = activation
-    super().__init__(input_depth=input_depth, name=name)
+    self._activation = activation or tf.tanh
+    self._kernel_initializer = base.initializer_fn(kernel_initializer)
+    self._bias_initializer = base.initializer_fn(bias_initializer)
+    super().__init__(input_depth=input_depth, name=name, reuse=reuse, dtype=dtype)
 
   @property
   def num_units(self):
@@ -45,10 +54,12 @@ class GRUCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     n = self._num_units
-    self.gates_kernel = self.add_weight("gates/kernel", [input_depth + n, 2 * n])
-    self.gates_bias = self.add_weight("gates/bias", [2 * n], base.ones)
-    self.candidate_kernel = self.add_weight("candidate/kernel", [input_depth + n, n])
-    self.candidate_bias = self.add_weight("candidate/bias", [n], base.zeros)
+    kernel_init, bias_init = self._kernel_initializer, self._bias_initializer
+    self.gates_kernel = self.add_weight("gates/kernel", [input_depth + n, 2 * n], kernel_init)
+    self.gates_bias = self.add_weight("gates/bias", [2 * n], bias_init or base.ones)
+    self.candidate_kernel = self.add_weight("candidate/kernel", [input_depth + n, n],
+                                            kernel_init)
+    self.candidate_bias = self.add_weight("candidate/bias", [n], bias_init or base.zeros)
 
   def _step(self, inputs, state):
     gates = tf.sigmoid(

@@ -42,8 +42,8 @@ class LayerNormBasicLSTMCell(base.RNNCell):
   ``dropout_keep_prob`` follows ``DropoutWrapper``'s rule for training: a
   float below 1, a tensor, a placeholder or a ``tf.Variable`` (assign 1.0 to
   evaluate); ``dropout_prob_seed`` is the op seed. ``input_size`` is
-  accepted and ignored (deprecated in TF1); ``reuse`` is the enclosing
-  variable scope's business (tf_lstm/cells/base.py).
+  accepted and ignored (deprecated in TF1); ``reuse`` is TF1's (in graph mode
+  True / ``AUTO_REUSE`` share ``<scope>/<name>/...``; tf_lstm/cells/base.py).
   """
 
   _TF_MODULE_IGNORED_PROPERTIES = base.RNNCell._TF_MODULE_IGNORED_PROPERTIES | {KEEP_VARIABLES}
@@ -52,7 +52,7 @@ class LayerNormBasicLSTMCell(base.RNNCell):
                layer_norm=True, norm_gain=1.0, norm_shift=0.0, dropout_keep_prob=1.0,
                dropout_prob_seed=None, reuse=None, name="layer_norm_basic_lstm_cell",
                input_depth=None):
-    del input_size, reuse  # Deprecated and unused in TF1; sharing: see the docstring.
+    del input_size  # Deprecated and unused in TF1.
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
     self._num_units = int(num_units)
@@ -64,7 +64,7 @@ class LayerNormBasicLSTMCell(base.RNNCell):
     self._keep_prob = KeepProb("dropout_keep_prob", dropout_keep_prob)
     setattr(self, KEEP_VARIABLES, KeepProb.keep_variables(self._keep_prob))
     self._seed = dropout_prob_seed
-    super().__init__(input_depth=input_depth, name=name)
+    super().__init__(input_depth=input_depth, name=name, reuse=reuse)
 
   @property
   def num_units(self):

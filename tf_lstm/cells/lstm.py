@@ -71,9 +71,19 @@ class LSTMCell(base.RNNCell):
   _w_o_diag = base.tf1_alias("w_o_diag")
   _proj_kernel = base.tf1_alias("projection_kernel")
 
-  def __init__(self, num_units, use_peepholes=False, cell_clip=None, num_proj=None,
-               proj_clip=None, forget_bias=1.0, activation=tf.tanh, input_depth=None,
-               name=None):
+  def __init__(self, num_units, use_peepholes=False, cell_clip=None, initializer=None,
+               num_proj=None, proj_clip=None, num_unit_shards=None, num_proj_shards=None,
+               forget_bias=1.0, state_is_tuple=True, activation=None, reuse=None, name=None,
+               dtype=None, *, input_depth=None):
+    """TF1's arguments, in TF1's order (``activation`` None: tanh).
+
+    ``initializer`` (TF1: kernel, peepholes and projection; None: the scope's, else
+    Glorot uniform).  ``num_unit_shards`` / ``num_proj_shards`` (deprecated in TF1)
+    partitioned the variables for storage only; here each variable is one
+    tensor, with the same values and results.
+    """
+    del num_unit_shards, num_proj_shards
+    base.check_state_is_tuple(state_is_tuple, "LSTMCell")
     if int(num_units) <= 0:
       raise ValueError(f"num_units must be positive, got {num_units}")
     if num_proj is not None and int(num_proj) <= 0:
@@ -89,8 +99,9 @@ class LSTMCell(base.RNNCell):
     self._num_proj = None if num_proj is None else int(num_proj)
     self._proj_clip = None if proj_clip is None else float(proj_clip)
     self._forget_bias = float(forget_bias)
-    self._activation = activation
-    super().__init__(input_depth=input_depth, name=name)
+    self._activation = activation or tf.tanh
+    self._initializer = base.initializer_fn(initializer)
+    super().__init__(input_depth=input_depth, name=name, reuse=reuse, dtype=dtype)
 
   @property
   def num_units(self):
@@ -106,17 +117,18 @@ class LSTMCell(base.RNNCell):
 
   def _create_variables(self, input_depth):
     n, p = self._num_units, self.output_size
-    self.kernel = self.add_weight("kernel", [input_depth + p, 4 * n])
+    init = self._initializer
+    self.kernel = self.add_weight("kernel", [input_depth + p, 4 * n], init)
     self.bias = self.add_weight("bias", [4 * n], base.zeros)
     self.w_f_diag = self.w_i_diag = self.w_o_diag = None
     if self._use_peepholes:
       # TF1 draws them with get_variable's default initializer (glorot on [N]).
-      self.w_f_diag = self.add_weight("w_f_diag", [n])
-      self.w_i_diag = self.add_weight("w_i_diag", [n])
-      self.w_o_diag = self.add_weight("w_o_diag", [n])
+      self.w_f_diag = self.add_weight("w_f_diag", [n], init)
+      self.w_i_diag = self.add_weight("w_i_diag", [n], init)
+      self.w_o_diag = self.add_weight("w_o_diag", [n], init)
     self.projection_kernel = None
     if self._num_proj:
-      self.projection_kernel = self.add_weight("projection/kernel", [n, p])
+      self.projection_kernel = self.add_weight("projection/kernel", [n, p], init)
 
   def _step(self, inputs, state):
     c, m = state

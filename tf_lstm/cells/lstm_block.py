@@ -50,8 +50,8 @@ class LSTMBlockCell(LSTMCell):
       <= 0, as the op reads it) means no clipping.
     use_peephole: diagonal peephole connections.
     dtype: the variables' dtype (default float32; the op takes float16 or 32).
-    reuse: TF1's variable sharing flag; sharing follows the enclosing
-      ``tf.compat.v1.variable_scope`` (see tf_lstm/cells/base.py).
+    reuse: TF1's variable sharing flag (in graph mode True / ``AUTO_REUSE``
+      share ``<scope>/<name>/...``; see tf_lstm/cells/base.py).
     name: the cell's TF1 scope.
 
   Example:
@@ -61,19 +61,15 @@ class LSTMBlockCell(LSTMCell):
 
   def __init__(self, num_units, forget_bias=1.0, cell_clip=None, use_peephole=False,
                dtype=None, reuse=None, name="lstm_cell", input_depth=None):
-    del reuse  # Sharing is the enclosing variable scope's (base.RNNCell.build).
-    self._dtype = tf.as_dtype(dtype or tf.float32)
-    if self._dtype not in (tf.float16, tf.float32):
+    dtype = tf.as_dtype(dtype or tf.float32)
+    if dtype not in (tf.float16, tf.float32):
       raise ValueError(f"LSTMBlockCell: dtype must be float16 or float32 (the op's "
-                       f"types), got {self._dtype.name}")
+                       f"types), got {dtype.name}")
     # The op clips only for cell_clip > 0; None becomes its -1.
     clip = None if cell_clip is None or float(cell_clip) <= 0 else float(cell_clip)
     super().__init__(num_units, use_peepholes=use_peephole, cell_clip=clip,
-                     forget_bias=forget_bias, input_depth=input_depth, name=name)
-
-  @property
-  def dtype(self):
-    return self._dtype
+                     forget_bias=forget_bias, reuse=reuse, name=name, dtype=dtype,
+                     input_depth=input_depth)
 
   def _create_variables(self, input_depth):
     n, dtype = self._num_units, self._dtype

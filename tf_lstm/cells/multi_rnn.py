@@ -1,5 +1,7 @@
 """TF1 ``MultiRNNCell``: a stack of cells, each feeding the next."""
 
+import contextlib
+
 import tensorflow as tf
 
 from tf_lstm.cells import base
@@ -14,7 +16,8 @@ class MultiRNNCell(base.RNNCell):
   (a layer built before the stack keeps the names it was built with).
   """
 
-  def __init__(self, cells, input_depth=None, name=None):
+  def __init__(self, cells, state_is_tuple=True, *, input_depth=None, name=None):
+    base.check_state_is_tuple(state_is_tuple, "MultiRNNCell")
     cells = list(cells)
     if not cells:
       raise ValueError("MultiRNNCell needs at least one cell")
@@ -22,6 +25,7 @@ class MultiRNNCell(base.RNNCell):
       raise ValueError("MultiRNNCell got the same cell object twice; "
                        "create one cell per layer")
     self.cells = cells
+    self._called = False
     super().__init__(input_depth=input_depth, name=name)
 
   @property
@@ -45,7 +49,26 @@ class MultiRNNCell(base.RNNCell):
                        f"entries, got {len(state)}")
     new_states = []
     out = inputs
-    for cell, s in zip(self.cells, state):
-      out, s = cell(out, s)
+    for k, (cell, s) in enumerate(zip(self.cells, state)):
+      with self._layer_scope(k):
+        out, s = cell(out, s)
       new_states.append(s)
+    self._called = True
     return out, tuple(new_states)
+
+  def _layer_scope(self, k):
+    """Graph mode: layer ``k`` runs in ``<this cell's scope>/cell_<k>``, as in TF1.
+
+    A TF 1.0 user cell that overrides ``__call__`` makes its variables there
+    (``get_variable`` under ``variable_scope(scope or "MyCell")``); the first
+    call creates them, later calls reuse them (TF1 layers' rule).  tf_lstm's
+    cells are built in ``_create_variables`` and make none here.
+    """
+    if not base.graph_mode() or self._variable_scope is None:
+      return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(tf.compat.v1.variable_scope(
+        self._variable_scope, reuse=True if self._called else None,
+        auxiliary_name_scope=False))
+    stack.enter_context(tf.compat.v1.variable_scope(f"cell_{k}"))
+    return stack

@@ -54,23 +54,34 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
   ``self.built = True`` at the end of ``build`` is accepted (TF1 code does it);
   the cell records its build itself.
 
-  Not supported (clear errors): ``scope=`` on a call, and regularizers,
-  constraints and partitioners on variables.
+  A TF 1.0 subclass that overrides ``__call__(inputs, state, scope=None)``
+  itself (``tf.compat.v1.get_variable`` under ``variable_scope(scope or
+  name)``) and never calls ``super().__init__()`` works too, in graph programs.
+
+  Not supported (clear errors): regularizers, constraints and partitioners on
+  variables.
   """
+
+  def __new__(cls, *args, **kwargs):
+    # TF 1.0's RNNCell was a plain object: its subclasses often skip
+    # super().__init__().  Set the base state here so that they work as they did.
+    del args, kwargs
+    cell = super().__new__(cls)
+    RNNCell.__init__(cell)
+    return cell
 
   def __init__(self, trainable=True, name=None, dtype=None, _reuse=None, _scope=None,
                **kwargs):
-    del _reuse  # Sharing is the enclosing variable scope's (base.RNNCell.build).
     if _scope is not None:
       raise ValueError(f"{type(self).__name__}: _scope is not supported; build the cell "
                        "inside tf.compat.v1.variable_scope(...) instead")
     if kwargs:
       raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
     self._trainable = bool(trainable)
-    self._dtype = None if dtype is None else tf.as_dtype(dtype)
     self._called = False
     self._owned = {}   # variables get_variable made inside call (eager / tf.function)
-    super().__init__(name=name)   # None: the class name in snake case (base.RNNCell)
+    # name None: the class name in snake case (base.RNNCell).
+    super().__init__(name=name, reuse=_reuse, dtype=dtype)
 
   @property
   def built(self):
@@ -79,10 +90,6 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
   @built.setter
   def built(self, value):
     del value  # TF1's ``self.built = True``; the build is recorded by the framework.
-
-  @property
-  def dtype(self):
-    return self._dtype
 
   @property
   def trainable(self):
@@ -113,18 +120,11 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
       if value is not None:
         raise NotImplementedError(f"{self.name}: add_weight({name!r}) {label}= is not "
                                   "supported; apply it in the loss or after the step")
-    dtype = tf.as_dtype(dtype or self._dtype or tf.float32)
     trainable = self._trainable if trainable is None else bool(trainable)
-    init = None if initializer is None else (lambda s, d: initializer(s, dtype=d))
-    return base.RNNCell.add_weight(self, name, shape, init, dtype=dtype, trainable=trainable)
+    return base.RNNCell.add_weight(self, name, shape, base.initializer_fn(initializer),
+                                   dtype=dtype, trainable=trainable)
 
   add_variable = add_weight
-
-  def __call__(self, inputs, state, scope=None):
-    if scope is not None:
-      raise ValueError(f"{self.name}: scope= is not supported; call the cell (or the "
-                       "unroll) inside tf.compat.v1.variable_scope(scope) instead")
-    return super().__call__(inputs, state)
 
   def _run_call(self, inputs, state):
     if base.graph_mode():   # TF1's rule: the first call creates, later calls reuse

@@ -54,6 +54,9 @@ class _Wrapper(base.RNNCell):
   def build(self, input_depth):
     self.cell.build(input_depth)
 
+  def _scoped_build(self, scope):
+    return self.cell._scoped_build(scope)  # pylint: disable=protected-access
+
   def zero_state(self, batch_size, dtype=tf.float32):
     return self.cell.zero_state(batch_size, dtype)
 

@@ -65,9 +65,13 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
       out, new_state = step.rnn_step(cell, t, inputs_ta.read(t), state, sequence_length)
       return t + 1, new_state, outputs_ta.write(t, out)
 
+    # maximum_iterations as TF1 passes it: with it, seeded random ops in the body
+    # (a DropoutWrapper's) run in iteration order as often as under TF1's loop;
+    # only parallel_iterations=1 guarantees that order (docs/porting.md).
     _, state, outputs_ta = tf.while_loop(
         lambda t, *_: t < num_steps, body, (tf.constant(0), state, outputs_ta),
-        parallel_iterations=parallel_iterations or 32, swap_memory=swap_memory)
+        parallel_iterations=parallel_iterations or 32, swap_memory=swap_memory,
+        maximum_iterations=num_steps)
   outputs = outputs_ta.stack()
   outputs.set_shape([steps.shape[0], steps.shape[1], cell.output_size])   # static T, as TF1
   if not time_major:

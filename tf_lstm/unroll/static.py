@@ -48,12 +48,14 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
     tensors and the state after the last (valid) step.
   """
   steps = time_steps(inputs)
-  with tf.compat.v1.variable_scope(scope or "rnn"):
+  with tf.compat.v1.variable_scope(scope or "rnn") as varscope:
     state = step.initial_state(cell, initial_state, tf.shape(steps[0])[0],
                                dtype or steps[0].dtype, "static_rnn")
     sequence_length = step.check_sequence_length(sequence_length, "static_rnn")
     outputs = []
     for t, x in enumerate(steps):
+      if t > 0:   # TF1's rule: a cell that calls get_variable on every step reuses
+        varscope.reuse_variables()
       out, state = step.rnn_step(cell, t, x, state, sequence_length)
       outputs.append(out)
   return outputs, state

@@ -22,8 +22,9 @@ class MultiRNNCell(base.RNNCell):
     if not cells:
       raise ValueError("MultiRNNCell needs at least one cell")
     if len({id(c) for c in cells}) != len(cells):
-      raise ValueError("MultiRNNCell got the same cell object twice; "
-                       "create one cell per layer")
+      raise ValueError("MultiRNNCell got the same cell object twice ([cell] * k?); create "
+                       "one cell per layer, e.g. [BasicLSTMCell(n) for _ in range(k)] (what "
+                       "TF 1.0 made of [cell] * k: separate variables under cell_<k>/)")
     self.cells = cells
     self._called = False
     super().__init__(input_depth=input_depth, name=name)

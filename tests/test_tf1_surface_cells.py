@@ -829,3 +829,18 @@ def test_user_cell_is_an_rnn_cell_with_tf1_helpers():
   cell(tf.zeros([B, D]), state, scope="other")   # TF1: the building call's scope= names it
   assert sorted(v.name for v in cell.trainable_variables) == [
       "other/candidate/kernel:0", "other/gate/bias:0", "other/gate/kernel:0"]
+
+
+def test_every_cell_has_get_initial_state_in_a_graph_program():
+  with tf.Graph().as_default():
+    x = tf.compat.v1.placeholder(tf.float64, [None, D])   # TF1 Dimension shapes
+    cells = [tf_lstm.BasicLSTMCell(N), tf_lstm.GRUCell(N),
+             tf_lstm.MultiRNNCell([tf_lstm.GRUCell(N), tf_lstm.LSTMCell(N, num_proj=3)]),
+             tf_lstm.DropoutWrapper(tf_lstm.LSTMCell(N))]
+    states = [c.get_initial_state(inputs=x) for c in cells]
+    with tf.compat.v1.Session() as sess:
+      values = sess.run(states, {x: np.zeros([2, D])})
+  assert isinstance(states[0], tf_lstm.LSTMStateTuple)
+  assert [[v.shape for v in tf.nest.flatten(s)] for s in values] == [
+      [(2, N), (2, N)], [(2, N)], [(2, N), (2, N), (2, 3)], [(2, N), (2, N)]]
+  assert all(v.dtype == np.float64 and not v.any() for s in values for v in tf.nest.flatten(s))

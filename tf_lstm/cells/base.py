@@ -189,6 +189,18 @@ class RNNCell(tf.Module):
     return tf.nest.map_structure(
         lambda size: tf.zeros([batch_size, size], dtype=dtype), self.state_size)
 
+  def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+    """TF1's ``get_initial_state``: the zero state for ``inputs``' batch and dtype."""
+    if inputs is not None:
+      inputs = tf.convert_to_tensor(inputs)
+      batch_size = tf.compat.dimension_value(inputs.shape[0])   # also a TF1 Dimension
+      if batch_size is None:
+        batch_size = tf.shape(inputs)[0]
+      dtype = dtype or inputs.dtype
+    if batch_size is None:
+      raise ValueError(f"{self.name}: get_initial_state needs inputs or batch_size")
+    return self.zero_state(batch_size, dtype or self._dtype or tf.float32)
+
   def __call__(self, inputs, state, scope=None):
     """One step: ``(output, new_state)``.
 

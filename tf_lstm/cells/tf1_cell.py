@@ -150,16 +150,6 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
                                             trainable=trainable)
     return self._owned[name]
 
-  def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
-    """TF1's ``get_initial_state``: the zero state for ``inputs``' batch and dtype."""
-    if inputs is not None:
-      inputs = tf.convert_to_tensor(inputs)
-      batch_size = tf.shape(inputs)[0] if inputs.shape[0] is None else inputs.shape[0]
-      dtype = dtype or inputs.dtype
-    if batch_size is None:
-      raise ValueError(f"{self.name}: get_initial_state needs inputs or batch_size")
-    return self.zero_state(batch_size, dtype or self._dtype or tf.float32)
-
 
 # contrib's (and rnn_cell_impl's) LayerRNNCell: the same surface (build + add_variable).
 LayerRNNCell = RNNCell

@@ -140,8 +140,10 @@ def test_bad_constructor_arguments():
   with pytest.raises(ValueError, match="at least one cell"):
     tf_lstm.MultiRNNCell([])
   c = tf_lstm.BasicLSTMCell(3)
-  with pytest.raises(ValueError, match="same cell object twice"):
-    tf_lstm.MultiRNNCell([c, c])
+  with pytest.warns(UserWarning, match="share one set of weights"):
+    stack = tf_lstm.MultiRNNCell([c, c])
+  with pytest.raises(ValueError, match="layers 0 and 1 are the same cell object"):
+    stack.build(5)   # layer 0 built for depth 5, layer 1 gets 3
 
 
 class SignLSTMCell(tf_lstm.BasicLSTMCell):

@@ -161,6 +161,8 @@ CONFIGS = {
     "user_in_multi": (
         "rnn.MultiRNNCell([user.ScaledTanhCell(N), rnn.DropoutWrapper(user.GatedSumCell(N))])",
         None, True),
+    # [cell] * 2: TF 1.2-1.15 share the one cell's weights (cell_0/ only).
+    "multi_same_cell": ("rnn.MultiRNNCell([rnn.BasicLSTMCell(N)] * 2)", None, True),
     # TF 1.0 cells (graph programs only): static_rnn reuses its scope after step 0,
     # MultiRNNCell calls layer k under multi_rnn_cell/cell_<k>/.
     "user_tf10": ("user.Tf10Cell(N)", None, False),

@@ -1,6 +1,7 @@
 """TF1 ``MultiRNNCell``: a stack of cells, each feeding the next."""
 
 import contextlib
+import warnings
 
 import tensorflow as tf
 
@@ -13,7 +14,9 @@ class MultiRNNCell(base.RNNCell):
   The state is a tuple with one entry per layer; layer ``k``'s output is
   layer ``k + 1``'s input and the last layer's output is the cell output.
   Layer ``k``'s variables are ``multi_rnn_cell/cell_<k>/<its scope>/...``
-  (a layer built before the stack keeps the names it was built with).
+  (a layer built before the stack keeps the names it was built with).  One cell
+  object given for several layers (``[cell] * k``) is built at its first layer
+  and shares its weights with the others, as TF 1.2-1.15 did (with a warning).
   """
 
   def __init__(self, cells, state_is_tuple=True, *, input_depth=None, name=None):
@@ -22,9 +25,10 @@ class MultiRNNCell(base.RNNCell):
     if not cells:
       raise ValueError("MultiRNNCell needs at least one cell")
     if len({id(c) for c in cells}) != len(cells):
-      raise ValueError("MultiRNNCell got the same cell object twice ([cell] * k?); create "
-                       "one cell per layer, e.g. [BasicLSTMCell(n) for _ in range(k)] (what "
-                       "TF 1.0 made of [cell] * k: separate variables under cell_<k>/)")
+      warnings.warn("MultiRNNCell: the same cell object is given for two layers ([cell] * k?): "
+                    "they share one set of weights, as in TF 1.2-1.15 (a checkpoint holds "
+                    "cell_0/ only); for separate weights (TF 1.0's [cell] * k) create one "
+                    "cell per layer, e.g. [BasicLSTMCell(n) for _ in range(k)]", stacklevel=2)
     self.cells = cells
     self._called = False
     super().__init__(input_depth=input_depth, name=name)
@@ -40,8 +44,13 @@ class MultiRNNCell(base.RNNCell):
   def _create_variables(self, input_depth):
     depth = input_depth
     for k, cell in enumerate(self.cells):
+      first = next(j for j, c in enumerate(self.cells) if c is cell)
+      if first < k and cell.input_depth != depth:
+        raise ValueError(f"{self.name}: layers {first} and {k} are the same cell object "
+                         f"(shared weights), built for input depth {cell.input_depth} but "
+                         f"layer {k} gets depth {depth}; create one cell per layer")
       with tf.compat.v1.variable_scope(f"cell_{k}"):   # TF1: layer k under cell_<k>/
-        cell.build(depth)
+        cell.build(depth)   # a repeated cell: built at its first layer, shared after
       depth = cell.output_size
 
   def _step(self, inputs, state):

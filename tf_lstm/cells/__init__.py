@@ -9,5 +9,6 @@ from tf_lstm.cells.layer_norm_lstm import LayerNormBasicLSTMCell
 from tf_lstm.cells.lstm import LSTMCell
 from tf_lstm.cells.lstm_block import LSTMBlockCell
 from tf_lstm.cells.multi_rnn import MultiRNNCell
+from tf_lstm.cells.projection_wrappers import InputProjectionWrapper, OutputProjectionWrapper
 from tf_lstm.cells.tf1_cell import LayerRNNCell, RNNCell
 from tf_lstm.cells.wrappers import DeviceWrapper, DropoutWrapper, ResidualWrapper

@@ -400,6 +400,31 @@ def test_tf1_arguments_not_supported_say_so():
   assert sorted(tuple(v.shape) for v in cell.trainable_variables) == [(D + N, 4 * N), (4 * N,)]
 
 
+def test_sharded_lstm_checkpoint_restores_into_one_variable(tmp_path):
+  """TF1's LSTMCell(num_unit_shards=2) saved its kernel in slices (fixed_size_partitioner)."""
+  path = str(tmp_path / "sharded.ckpt")
+  with tf.Graph().as_default():
+    with tf.compat.v1.variable_scope(
+        "rnn/lstm_cell", partitioner=tf.compat.v1.fixed_size_partitioner(2)):
+      kernel = tf.compat.v1.get_variable("kernel", [D + N, 4 * N])
+    with tf.compat.v1.variable_scope("rnn/lstm_cell"):
+      bias = tf.compat.v1.get_variable("bias", [4 * N],
+                                       initializer=tf.compat.v1.random_normal_initializer())
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      saved = sess.run([tf.convert_to_tensor(kernel), bias])
+      tf.compat.v1.train.Saver().save(sess, path)
+  assert len(kernel) == 2   # two parts in TF1's graph
+  with tf.Graph().as_default():
+    cell = tf_lstm.LSTMCell(N, num_unit_shards=2)
+    tf_lstm.static_rnn(cell, [tf.zeros([B, D])], dtype=tf.float32)
+    with tf.compat.v1.Session() as sess:
+      tf.compat.v1.train.Saver().restore(sess, path)
+      restored = sess.run([cell.kernel, cell.bias])
+  for a, b in zip(restored, saved):
+    np.testing.assert_array_equal(a, b)
+
+
 # Every deterministic configuration eagerly; in tf.function those where tracing
 # changes something (a variable keep, nesting, devices, get_variable in call).
 TRACED = ("dropout_keep_fed_1", "multi_wrapped", "device", "residual_fn", "user_in_multi")

@@ -356,6 +356,11 @@ def test_every_tf1_rnn_cell_name_is_in_tf_lstm(tf1):
   assert not missing
 
 
+# multi_same_cell's sharing warning is asserted in tests/test_cells.py.
+SHARED_CELL_WARNING = "ignore:MultiRNNCell. the same cell object:UserWarning"
+
+
+@pytest.mark.filterwarnings(SHARED_CELL_WARNING)
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_graph_mode_matches_tf1(tf1, name):
   ref = tf1[name]
@@ -430,6 +435,7 @@ def test_sharded_lstm_checkpoint_restores_into_one_variable(tmp_path):
 TRACED = ("dropout_keep_fed_1", "multi_wrapped", "device", "residual_fn", "user_in_multi")
 
 
+@pytest.mark.filterwarnings(SHARED_CELL_WARNING)
 @pytest.mark.parametrize("name,function", [
     (n, f) for n, c in CONFIGS.items() if c[2] for f in (False, True) if not f or n in TRACED])
 def test_eager_and_function_match_tf1(tf1, name, function):

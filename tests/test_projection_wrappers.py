@@ -62,7 +62,8 @@ def test_input_projection_wrapper(mode):
   if mode == "graph":   # creation order: the projection, then the cell (TF1's)
     assert list(w) == [scope + "kernel", scope + "bias", scope + "basic_rnn_cell/kernel",
                        scope + "basic_rnn_cell/bias"]
-  assert w[scope + "kernel"].shape == (D, P) and w[scope + "basic_rnn_cell/kernel"].shape == (P + N, N)
+  assert w[scope + "kernel"].shape == (D, P)
+  assert w[scope + "basic_rnn_cell/kernel"].shape == (P + N, N)
   h = np.zeros([B, N], np.float32)
   for t in range(T):
     p = x[:, t] @ w[scope + "kernel"] + w[scope + "bias"]

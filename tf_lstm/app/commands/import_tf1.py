@@ -8,6 +8,8 @@ directory (step 0) that tf-lstm-train resumes.
       --model_dir=/tmp/ptb          # or --vocab=FILE: the TF1 program's words in id order
   tf-lstm-import-tf1 --checkpoint=... --task=imdb --vocab=FILE --embedding_dim=64 ...
   tf-lstm-import-tf1 --checkpoint=... --task=conll_ner --data_dir=DIR --char_features=30 ...
+  tf-lstm-import-tf1 --checkpoint=/old/tf1.0/model.ckpt --rename_to=/new/model.ckpt
+      # a copy with today's TF1 names, for a TF1 program ported by its imports
 
 Every task's model imports (tf_lstm/app/tf1_import/ports.py lists the port names
 and their default TF1 names).  The text tasks import with the TF1 program's
@@ -70,10 +72,16 @@ def define_flags(flag_values=FLAGS):
   flags.DEFINE_bool("inspect", False, "List the checkpoint's variables and the architecture "
                     "they determine, with the import and train commands that fit; write "
                     "nothing.", **kw)
+  flags.DEFINE_string("rename_to", None, "Write a copy of the checkpoint with today's (TF "
+                      "1.2+) names at this new prefix (DIR/model.ckpt), for a TF1 graph "
+                      "program ported by its imports to restore with its Saver; TF 1.0/1.1 "
+                      "weights/biases and TF 0.12 Linear/Matrix names, slots included. "
+                      "Nothing else is written.", **kw)
   flags.mark_flag_as_required("checkpoint", **kw)
   flags.register_multi_flags_validator(
-      ["inspect", "model_dir"], lambda f: f["inspect"] or f["model_dir"],
-      "--model_dir is required (or --inspect)", **kw)
+      ["inspect", "model_dir", "rename_to"],
+      lambda f: sum(bool(f[n]) for n in ("inspect", "model_dir", "rename_to")) == 1,
+      "give exactly one of --model_dir (import), --inspect or --rename_to", **kw)
   flagdefs.register_dir_validators(flag_values, ["model_dir", "export_dir"])
 
 
@@ -172,11 +180,29 @@ def import_checkpoint(config, checkpoint, vocab="", var_map=None, scope=None,
   return mapping
 
 
+def _rename(checkpoint, destination):
+  """``--rename_to``: the checkpoint copied with today's names (tf1_import/rename.py)."""
+  from tf_lstm.app import tf1_import  # pylint: disable=g-import-not-at-top
+  from tf_lstm.app.tf1_import import rename  # pylint: disable=g-import-not-at-top
+  prefix, reader = tf1_import.open_checkpoint(checkpoint)
+  changes = rename.rename_checkpoint(reader, destination)
+  if not changes:
+    print(f"{prefix} already has today's names: restore it as it is (nothing written)")
+    return 0
+  for old, new in changes:
+    print(f"  {old} -> {new}")
+  print(f"wrote {destination} ({len(changes)} of "
+        f"{len(reader.get_variable_to_shape_map())} entries renamed)")
+  return 0
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   from tf_lstm.app import tf1_import  # pylint: disable=g-import-not-at-top
   try:
+    if FLAGS.rename_to:
+      return _rename(FLAGS.checkpoint, FLAGS.rename_to)
     if FLAGS.inspect:
       from tf_lstm.app import tf1_inspect  # pylint: disable=g-import-not-at-top
       arch = tf1_inspect.inspect(FLAGS.checkpoint, FLAGS.scope or None)

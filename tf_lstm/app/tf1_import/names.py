@@ -45,9 +45,10 @@ CELL_SCOPE_ALIASES = {
 # Cell scopes whose TF1 cell ran with a fixed forget bias (not stored in checkpoints).
 FIXED_FORGET_BIAS = {"cudnn_compatible_lstm_cell": 0.0}
 
-_SLOT = re.compile(r"(^|/)beta[12]_power(_\d+)?$"
-                   r"|/(Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl|"
-                   r"ProximalAdagrad|ExponentialMovingAverage)(_\d+)?$")
+# The end of an entry that belongs to a variable: an optimizer slot or a moving average.
+SLOT_SUFFIX = re.compile(r"/(Adam|Momentum|RMSProp|Adagrad|AdagradDA|Adadelta|Ftrl|"
+                         r"ProximalAdagrad|ExponentialMovingAverage)(_\d+)?$")
+_SLOT = re.compile(r"(^|/)beta[12]_power(_\d+)?$|" + SLOT_SUFFIX.pattern)
 _STEP = re.compile(r"(^|/)global_step$")
 _RATE = re.compile(r"(^|/)(learning_rate|lr|\w*_lr|lr_\w*)(_\d+)?$", re.IGNORECASE)
 

@@ -64,6 +64,10 @@ def test_cli_rename_refusals_write_nothing(tmp_path):
   assert proc.returncode == 1 and "a checkpoint with this prefix exists already" in proc.stderr
   assert sorted(os.listdir(tmp_path / "old")) == before
 
+  proc = run_bin("import_tf1", f"--checkpoint={prefix}", f"--rename_to={tmp_path / 'old'}/")
+  assert proc.returncode == 1 and "is a directory; expected a new checkpoint prefix" in proc.stderr
+  assert sorted(os.listdir(tmp_path / "old")) == before
+
   (tmp_path / "clash").mkdir()
   clash = write_tf1_checkpoint(tmp_path / "clash", random_arrays(
       {"rnn/basic_lstm_cell/weights": [2, 4], "rnn/basic_lstm_cell/kernel": [2, 4]}))

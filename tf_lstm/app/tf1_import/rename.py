@@ -38,7 +38,8 @@ def rename_checkpoint(reader, destination):
     ``[(old, new)]`` for the renamed entries (empty: nothing written, the names
     are today's already).
   Raises:
-    TF1ImportError: the destination exists, or two entries would get one name.
+    TF1ImportError: the destination exists or is a directory, or two entries
+      would get one name.
   """
   shapes = reader.get_variable_to_shape_map()
   new_names = {old: renamed(old) for old in sorted(shapes)}
@@ -52,6 +53,9 @@ def rename_checkpoint(reader, destination):
   if clashes:
     raise TF1ImportError("two checkpoint entries would get the same name: " + "; ".join(
         f"{' and '.join(olds)} -> {new}" for new, olds in sorted(clashes.items())))
+  if not os.path.basename(destination) or tf.io.gfile.isdir(destination):
+    raise TF1ImportError(f"{destination} is a directory; expected a new checkpoint prefix "
+                         "such as DIR/model.ckpt (nothing was written)")
   if tf.io.gfile.glob(destination + ".*"):
     raise TF1ImportError(f"{destination}: a checkpoint with this prefix exists already; "
                          "give a new prefix (nothing was written)")

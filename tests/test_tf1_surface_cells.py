@@ -218,6 +218,10 @@ def graph_run(rnn, nn, name, values=None):
     cell = _make_cell(rnn, name, keep)
     x = tf.constant(x_np)
     outputs, state = _unroll(nn, cell, x, name)
+    try:   # the cell's own list, in TF1's order (a TF 1.0 cell without __init__ has none)
+      cell_names = [_strip(v.name) for v in cell.trainable_weights]
+    except AttributeError:
+      cell_names = None
     loss = _loss(outputs, state, w_np)
     variables = tf.compat.v1.trainable_variables()
     grads = tf.gradients(loss, variables + [x])
@@ -230,7 +234,7 @@ def graph_run(rnn, nn, name, values=None):
       out, st, vals, gs = sess.run(
           [tf.stack(outputs), tf.nest.flatten(state), variables, grads], feed)
   names = [_strip(v.name) for v in variables]
-  return {"outputs": out, "state": st, "names": names,
+  return {"outputs": out, "state": st, "names": names, "cell_names": cell_names,
           "shapes": [tuple(v.shape.as_list()) for v in variables],
           "values": dict(zip(names, vals)), "grads": dict(zip(names, gs[:-1])),
           "grad_x": gs[-1]}
@@ -372,6 +376,11 @@ def test_graph_mode_matches_tf1(tf1, name):
     order = [port["names"].index(n) for n in ref["names"]]
     port["names"], port["shapes"] = ref["names"], [port["shapes"][i] for i in order]
   assert_matches(port, ref)
+  if ref["cell_names"]:
+    # cell.trainable_weights in TF1's order. TF1 lists a variable once per layer that
+    # holds it (multi_same_cell) and nothing inside a wrapper; tf_lstm each variable once.
+    tf1_names = list(dict.fromkeys(ref["cell_names"]))
+    assert [n for n in port["cell_names"] if n in tf1_names] == tf1_names
   if name in ("dropout_keep_fed_06", "dropout_seeded", "dropout_variational",
               "dropout_variational_dynamic"):
     # Output dropout ran: the same outputs are exactly zero on both sides.
@@ -873,7 +882,9 @@ def test_every_cell_has_get_initial_state_in_a_graph_program():
     states = [c.get_initial_state(inputs=x) for c in cells]
     with tf.compat.v1.Session() as sess:
       values = sess.run(states, {x: np.zeros([2, D])})
-  assert isinstance(states[0], tf_lstm.LSTMStateTuple)
+  assert isinstance(states[0], tf_lstm.LSTMStateTuple) and states[0].dtype == tf.float64
+  with pytest.raises(TypeError, match="c is float32 but h is float64"):
+    tf_lstm.LSTMStateTuple(tf.zeros([1]), tf.zeros([1], tf.float64)).dtype  # pylint: disable=expression-not-assigned
   assert [[v.shape for v in tf.nest.flatten(s)] for s in values] == [
       [(2, N), (2, N)], [(2, N)], [(2, N), (2, N), (2, 3)], [(2, N), (2, N)]]
   assert all(v.dtype == np.float64 and not v.any() for s in values for v in tf.nest.flatten(s))

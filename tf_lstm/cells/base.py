@@ -33,9 +33,25 @@ the cell; names need not be unique.
 
 import contextlib
 import functools
+import itertools
 import re
 
 import tensorflow as tf
+
+
+# Creation order of the cells' variables (TF1 layers list their variables in it).
+_CREATED = itertools.count()
+
+
+def created(variable):
+  """Marks ``variable`` as created now, for ``RNNCell.variables``' order; returns it."""
+  if not hasattr(variable, "_tf_lstm_created"):   # get_variable may return an old one
+    variable._tf_lstm_created = next(_CREATED)  # pylint: disable=protected-access
+  return variable
+
+
+def _in_creation_order(variables):
+  return tuple(sorted(variables, key=lambda v: getattr(v, "_tf_lstm_created", -1)))
 
 
 def graph_mode():
@@ -99,6 +115,25 @@ class RNNCell(tf.Module):
   def dtype(self):
     """The variables' dtype (TF1's layer ``dtype``); None: float32."""
     return self._dtype
+
+  # tf.Module lists variables by attribute name; TF1 code reads them in creation
+  # order (``kernel, bias = cell.variables``), as TF1 layers listed them.
+  @property
+  def variables(self):
+    return _in_creation_order(super().variables)
+
+  @property
+  def trainable_variables(self):
+    return _in_creation_order(super().trainable_variables)
+
+  @property
+  def non_trainable_variables(self):
+    return _in_creation_order(super().non_trainable_variables)
+
+  # TF1 layers' names for the same lists.
+  weights = variables
+  trainable_weights = trainable_variables
+  non_trainable_weights = non_trainable_variables
 
   @property
   def input_depth(self):
@@ -170,13 +205,13 @@ class RNNCell(tf.Module):
     if graph_mode():   # get_variable applies the scope's initializer to None itself
       init = None if initializer is None else (
           lambda s, dtype=dtype, **_: initializer(s, dtype))
-      return tf.compat.v1.get_variable(name, shape, dtype, initializer=init,
-                                       trainable=trainable)
+      return created(tf.compat.v1.get_variable(name, shape, dtype, initializer=init,
+                                               trainable=trainable))
     initializer = (initializer or tf.compat.v1.get_variable_scope().initializer
                    or glorot_uniform)
     scope, _, leaf = f"{self._scope_name}/{name}".rpartition("/")
     with tf.name_scope(scope + "/"):   # absolute: names do not depend on the caller's scope
-      return tf.Variable(initializer(shape, dtype), name=leaf, trainable=trainable)
+      return created(tf.Variable(initializer(shape, dtype), name=leaf, trainable=trainable))
 
   def _create_variables(self, input_depth):
     raise NotImplementedError

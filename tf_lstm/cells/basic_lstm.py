@@ -12,6 +12,14 @@ class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
   """LSTM state: cell ``c`` and hidden ``h``, each ``[batch, num_units]``."""
   __slots__ = ()
 
+  @property
+  def dtype(self):
+    """TF1's: the dtype of ``c`` and ``h`` (TypeError if they differ)."""
+    c, h = self
+    if c.dtype != h.dtype:
+      raise TypeError(f"LSTMStateTuple: c is {c.dtype.name} but h is {h.dtype.name}")
+    return c.dtype
+
 
 def lstm_step(inputs, c, h, kernel, bias, forget_bias, activation=tf.tanh):
   """One step of the TF1 basic LSTM (no peepholes, no clipping).

@@ -128,8 +128,9 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
 
   def _run_call(self, inputs, state):
     if base.graph_mode():   # TF1's rule: the first call creates, later calls reuse
-      scope = tf.compat.v1.variable_scope(self._variable_scope, reuse=True if self._called else None,
-                                          auxiliary_name_scope=False)
+      scope = tf.compat.v1.variable_scope(
+          self._variable_scope, reuse=True if self._called else None,
+          custom_getter=self._track_variable, auxiliary_name_scope=False)
     else:
       scope = tf.compat.v1.variable_scope(self._variable_scope, custom_getter=self._own_variable,
                                           auxiliary_name_scope=False)
@@ -137,6 +138,12 @@ class RNNCell(base.RNNCell, metaclass=_TF1CellType):
       result = self.call(inputs, state)
     self._called = True
     return result
+
+  def _track_variable(self, getter, name, *args, **kwargs):
+    """In a graph: TF1's ``get_variable`` in ``call``, listed in ``cell.variables`` as TF1's."""
+    variable = base.created(getter(name, *args, **kwargs))
+    self._owned.setdefault(name, variable)
+    return variable
 
   def _own_variable(self, getter, name, shape=None, dtype=None, initializer=None,
                     trainable=None, **kwargs):

@@ -62,8 +62,8 @@ def test_basic_lstm_tf1_layout():
   np.testing.assert_array_equal(cell.bias.numpy(), 0)   # forget_bias is not stored
   assert cell.state_size == tf_lstm.LSTMStateTuple(N, N)
   assert cell.output_size == N
-  assert [v.name for v in cell.trainable_variables] == [
-      "basic_lstm_cell/bias:0", "basic_lstm_cell/kernel:0"]
+  assert [v.name for v in cell.trainable_variables] == [   # TF1's (creation) order
+      "basic_lstm_cell/kernel:0", "basic_lstm_cell/bias:0"]
 
 
 def test_gru_matches_numpy(rng):
@@ -185,8 +185,8 @@ def test_subclass_build_and_call_are_used(rng, mode):
 
   assert [c.built_with for c in cells] == [[[None, D]], [[None, N]]]   # MultiRNNCell builds
   assert [v.name for v in cells[0].trainable_variables] == [
-      "rnn/multi_rnn_cell/cell_0/sign_lstm_cell/bias:0",
-      "rnn/multi_rnn_cell/cell_0/sign_lstm_cell/kernel:0"]
+      "rnn/multi_rnn_cell/cell_0/sign_lstm_cell/kernel:0",
+      "rnn/multi_rnn_cell/cell_0/sign_lstm_cell/bias:0"]
   assert cells[0]._kernel is cells[0].kernel and cells[0]._num_units == N
   # Layer by layer: the second layer reads the first's outputs.
   layer_in = [x.numpy() for x in xs]

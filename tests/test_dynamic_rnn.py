@@ -119,3 +119,32 @@ def test_bad_inputs_fail_clearly(bad, match):
 def test_sequence_length_batch_mismatch_fails():
   with pytest.raises(tf.errors.InvalidArgumentError, match="one entry per batch row"):
     tf_lstm.dynamic_rnn(cells.BasicLSTMCell(N), tf.zeros([B, T, D]), sequence_length=[1, 2])
+
+
+def test_tfs_own_raw_rnn_runs_a_tf_lstm_cell_in_a_graph():
+  """tf_lstm has no raw_rnn (docs/porting.md); TF's own runs its cells as dynamic_rnn."""
+  x_np = _inputs().numpy()
+  with tf.Graph().as_default():
+    cell = _make_cell("multi")
+    x = tf.constant(x_np)
+    expected, expected_state = tf_lstm.dynamic_rnn(cell, x, sequence_length=LENGTHS)
+    inputs_ta = tf.TensorArray(tf.float32, size=T).unstack(tf.transpose(x, [1, 0, 2]))
+    lengths = tf.constant(LENGTHS)
+
+    def loop_fn(time, output, state, loop_state):
+      if output is None:   # time 0: the initial state (the emit structure: output_size)
+        state = cell.zero_state(B, tf.float32)
+      finished = time >= lengths
+      return (finished, inputs_ta.read(tf.minimum(time, T - 1)), state, output, loop_state)
+
+    with tf.compat.v1.variable_scope("rnn", reuse=True):
+      outputs_ta, state, _ = tf.compat.v1.nn.raw_rnn(cell, loop_fn)
+    outputs = tf.transpose(outputs_ta.stack(), [1, 0, 2])
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      got, want, got_state, want_state = sess.run(
+          [outputs, expected, tf.nest.flatten(state), tf.nest.flatten(expected_state)])
+  assert len(cell.trainable_variables) == 6   # one set of variables, dynamic_rnn's
+  np.testing.assert_allclose(got, want[:, :got.shape[1]], atol=1e-6)
+  for a, b in zip(got_state, want_state):
+    np.testing.assert_allclose(a, b, atol=1e-6)

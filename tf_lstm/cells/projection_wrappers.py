@@ -17,25 +17,17 @@ import tensorflow as tf
 from tf_lstm.cells import base
 
 
-def _checked(cell, cls_name, size_name, size):
-  if not (callable(cell) and hasattr(cell, "state_size") and hasattr(cell, "output_size")):
-    raise TypeError(f"{cls_name}: cell must be an RNNCell (callable, with state_size and "
-                    f"output_size), got {cell!r}")
-  if int(size) <= 0:
-    raise ValueError(f"{cls_name}: {size_name} must be positive, got {size}")
-  return int(size)
+class _ProjectionWrapper(base.RNNCell):
+  """The cell, its state, an activation and TF1's ``_linear`` (variables made in build)."""
 
-
-class OutputProjectionWrapper(base.RNNCell):
-  """Port of ``tf.contrib.rnn.OutputProjectionWrapper``.
-
-      out, s' = cell(x, s);   y = act(bias_add(out @ kernel, bias))
-  ``kernel`` ``[cell.output_size, output_size]``, ``bias`` ``[output_size]``;
-  the state is the cell's.  ``activation`` None: no activation (TF1's).
-  """
-
-  def __init__(self, cell, output_size, activation=None, reuse=None, *, name=None):
-    self._output_size = _checked(cell, "OutputProjectionWrapper", "output_size", output_size)
+  def __init__(self, cell, size_name, size, activation, reuse, name):
+    cls_name = type(self).__name__
+    if not (callable(cell) and hasattr(cell, "state_size") and hasattr(cell, "output_size")):
+      raise TypeError(f"{cls_name}: cell must be an RNNCell (callable, with state_size and "
+                      f"output_size), got {cell!r}")
+    if int(size) <= 0:
+      raise ValueError(f"{cls_name}: {size_name} must be positive, got {size}")
+    self._size = int(size)
     self.cell = cell
     self._activation = activation
     super().__init__(name=name, reuse=reuse)
@@ -44,25 +36,44 @@ class OutputProjectionWrapper(base.RNNCell):
   def state_size(self):
     return self.cell.state_size
 
-  @property
-  def output_size(self):
-    return self._output_size
-
   def zero_state(self, batch_size, dtype=tf.float32):
     return self.cell.zero_state(batch_size, dtype)
 
+  def _add_projection(self, input_depth):
+    self.kernel = self.add_weight("kernel", [input_depth, self._size])
+    self.bias = self.add_weight("bias", [self._size], base.zeros)
+
+  def _project(self, x):
+    """``act(bias_add(x @ kernel, bias))`` (no activation when None, as TF1)."""
+    projected = tf.nn.bias_add(tf.matmul(x, self.kernel), self.bias)
+    return self._activation(projected) if self._activation else projected
+
+
+class OutputProjectionWrapper(_ProjectionWrapper):
+  """Port of ``tf.contrib.rnn.OutputProjectionWrapper``.
+
+      out, s' = cell(x, s);   y = act(bias_add(out @ kernel, bias))
+  ``kernel`` ``[cell.output_size, output_size]``, ``bias`` ``[output_size]``;
+  the state is the cell's.  ``activation`` None: no activation (TF1's).
+  """
+
+  def __init__(self, cell, output_size, activation=None, reuse=None, *, name=None):
+    super().__init__(cell, "output_size", output_size, activation, reuse, name)
+
+  @property
+  def output_size(self):
+    return self._size
+
   def _create_variables(self, input_depth):
     self.cell.build(input_depth)   # in this scope: <scope>/output_projection_wrapper/<cell>
-    self.kernel = self.add_weight("kernel", [self.cell.output_size, self._output_size])
-    self.bias = self.add_weight("bias", [self._output_size], base.zeros)
+    self._add_projection(self.cell.output_size)
 
   def _step(self, inputs, state):
     out, new_state = self.cell(inputs, state)
-    projected = tf.nn.bias_add(tf.matmul(out, self.kernel), self.bias)
-    return (self._activation(projected) if self._activation else projected), new_state
+    return self._project(out), new_state
 
 
-class InputProjectionWrapper(base.RNNCell):
+class InputProjectionWrapper(_ProjectionWrapper):
   """Port of ``tf.contrib.rnn.InputProjectionWrapper``.
 
       p = act(bias_add(x @ kernel, bias));   out, s' = cell(p, s)
@@ -73,29 +84,15 @@ class InputProjectionWrapper(base.RNNCell):
   def __init__(self, cell, num_proj, activation=None, input_size=None, reuse=None, *,
                name=None):
     del input_size
-    self._num_proj = _checked(cell, "InputProjectionWrapper", "num_proj", num_proj)
-    self.cell = cell
-    self._activation = activation
-    super().__init__(name=name, reuse=reuse)
-
-  @property
-  def state_size(self):
-    return self.cell.state_size
+    super().__init__(cell, "num_proj", num_proj, activation, reuse, name)
 
   @property
   def output_size(self):
     return self.cell.output_size
 
-  def zero_state(self, batch_size, dtype=tf.float32):
-    return self.cell.zero_state(batch_size, dtype)
-
   def _create_variables(self, input_depth):
-    self.kernel = self.add_weight("kernel", [input_depth, self._num_proj])
-    self.bias = self.add_weight("bias", [self._num_proj], base.zeros)
-    self.cell.build(self._num_proj)   # in this scope: <scope>/input_projection_wrapper/<cell>
+    self._add_projection(input_depth)
+    self.cell.build(self._size)   # in this scope: <scope>/input_projection_wrapper/<cell>
 
   def _step(self, inputs, state):
-    projected = tf.nn.bias_add(tf.matmul(inputs, self.kernel), self.bias)
-    if self._activation:
-      projected = self._activation(projected)
-    return self.cell(projected, state)
+    return self.cell(self._project(inputs), state)

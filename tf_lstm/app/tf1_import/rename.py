@@ -61,11 +61,10 @@ def rename_checkpoint(reader, destination):
                          "give a new prefix (nothing was written)")
   directory = os.path.dirname(destination) or "."
   tf.io.gfile.makedirs(directory)
-  ordered = sorted(new_names)
   with tf.device("/cpu:0"):
-    tf.raw_ops.SaveV2(prefix=destination, tensor_names=[new_names[o] for o in ordered],
-                      shape_and_slices=[""] * len(ordered),
-                      tensors=[tf.constant(reader.get_tensor(o)) for o in ordered])
+    tf.raw_ops.SaveV2(prefix=destination, tensor_names=list(new_names.values()),
+                      shape_and_slices=[""] * len(new_names),
+                      tensors=[tf.constant(reader.get_tensor(o)) for o in new_names])
   if not tf.io.gfile.exists(os.path.join(directory, "checkpoint")):
     tf.compat.v1.train.update_checkpoint_state(directory, destination)
   return changes

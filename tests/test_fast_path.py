@@ -1,11 +1,12 @@
 """The image models train through ``lstm_layer.static_lstm`` when their cell qualifies.
 
 ``SequenceClassifier(...)(x, training=True)`` unrolls a plain LSTM with the
-hand-written gradient (``training_unroll="hand"``), inference and other cells
-with ``static_rnn``; bin/train's steps give the same losses and weights either
-way (tests/test_lstm_layer.py proves the layer equal to the autodiff path).
-bin/train picks between the two by timing at start-up (``autotune``) and says
-when the CPU has native bfloat16 (``precision.bfloat16_hint``).
+hand-written gradient (``training_unroll="hand"``) or the C++ layer op
+(``"native"``), inference and other cells with ``static_rnn``; bin/train's steps
+give the same losses and weights every way (tests/test_lstm_layer.py and
+tests/test_native_lstm.py prove the layers equal to the autodiff path).
+bin/train picks one by timing at start-up (``autotune``) and says when the CPU
+has native bfloat16 (``precision.bfloat16_hint``).
 """
 
 import numpy as np
@@ -33,7 +34,7 @@ def calls(monkeypatch):
   real = lstm_layer.static_lstm
 
   def spy(*args, **kwargs):
-    count.append(1)
+    count.append(kwargs.get("native", False))
     return real(*args, **kwargs)
 
   monkeypatch.setattr(lstm_layer, "static_lstm", spy)
@@ -53,15 +54,24 @@ def _two_steps(cell, training_unroll, num_layers=2):
   return losses, [v.numpy() for v in model.trainable_variables]
 
 
-def test_training_step_takes_the_fast_path_and_matches_autodiff(calls):
-  fast_losses, fast_weights = _two_steps("lstm", "hand")
-  assert calls, "the training step did not unroll with lstm_layer.static_lstm"
+@pytest.mark.parametrize("unroll", ["hand", "native"])
+def test_training_step_takes_the_fast_path_and_matches_autodiff(calls, unroll):
+  fast_losses, fast_weights = _two_steps("lstm", unroll)
+  assert calls == [unroll == "native"], "the training step did not take lstm_layer.static_lstm"
   calls.clear()
   losses, weights = _two_steps("lstm", "autodiff")
   assert not calls
   np.testing.assert_allclose(fast_losses, losses, rtol=TOL)
   for got, want in zip(fast_weights, weights):
     assert np.max(np.abs(got - want)) <= TOL * max(1.0, np.max(np.abs(want)))
+
+
+def test_native_unroll_in_bfloat16_takes_the_hand_written_layer(calls):
+  model = models.SequenceClassifier(models.make_cell("lstm", 8, 1), 4, input_depth=6)
+  model.training_unroll = "native"
+  forward = precision.forward_in("bfloat16", lambda x: model(x, training=True), model)
+  forward(tf.zeros([2, 3, 6]))
+  assert calls == [False]
 
 
 def test_inference_and_other_cells_keep_static_rnn(calls):
@@ -76,7 +86,7 @@ def test_inference_and_other_cells_keep_static_rnn(calls):
   assert len(calls) == 1
 
 
-def test_autotune_times_both_unrolls_and_keeps_the_fastest():
+def test_autotune_times_every_unroll_and_keeps_the_fastest():
   model = models.SequenceClassifier(models.make_cell("lstm", 8, 1), 4, input_depth=6)
   x = tf.random.stateless_uniform([8, 5, 6], [1, 2])
   y = tf.zeros([8], tf.int32)
@@ -86,13 +96,25 @@ def test_autotune_times_both_unrolls_and_keeps_the_fastest():
                                   log=lines.append)
   assert chosen in autotune.CANDIDATES and model.training_unroll == chosen
   assert len(lines) == 1 and lines[0].startswith(f"training unroll: {chosen} (")
-  other = [c for c in autotune.CANDIDATES if c != chosen][0]
-  assert f"{other} " in lines[0]
+  for other in autotune.CANDIDATES:
+    if other != chosen:
+      assert f"{other} " in lines[0]
+  assert lines[0].endswith("chosen by timing native, hand, autodiff at start-up")
   for got, want in zip(model.trainable_variables, before):   # timing changes no weight
     np.testing.assert_array_equal(got.numpy(), want)
   assert autotune.tunable(model)
   assert not autotune.tunable(
       models.SequenceClassifier(models.make_cell("gru", 8, 1), 4, input_depth=6))
+
+
+def test_autotune_leaves_out_the_native_op_where_it_cannot_run(monkeypatch):
+  lines = []
+  assert autotune.candidates("bfloat16", lines.append) == ("hand", "autodiff")
+  assert not lines
+  monkeypatch.setattr(autotune.native_layer, "unavailable", lambda: "no C++ compiler: 'g++'")
+  assert autotune.candidates("float32", lines.append) == ("hand", "autodiff")
+  assert lines == ["training unroll: the native LSTM op cannot run here "
+                   "(no C++ compiler: 'g++')"]
 
 
 def test_bfloat16_hint_only_on_native_bfloat16_cpus():

@@ -4,8 +4,11 @@ Same cells, same variables, same inputs: every step's output, the final states
 and the gradients of a loss that weights all of them (inputs, initial states,
 each variable) agree within 1e-5 relative (max |diff| / max |reference|), for
 ``BasicLSTMCell`` and a plain ``LSTMCell``, one and two layers, forget_bias,
-eagerly and in a ``tf.function``, in float32 and bfloat16.
+eagerly and in a ``tf.function``, in float32 and bfloat16; also with each layer
+as the C++ op (``native=True``).
 """
+
+import functools
 
 import numpy as np
 import pytest
@@ -68,12 +71,14 @@ def _assert_equal(got, want, tol):
     assert rel <= tol, f"{name}: max|diff|/max|ref| = {rel:.2e} > {tol}"
 
 
-@pytest.mark.parametrize("kind,num_layers,forget_bias,in_function", [
-    ("basic", 1, 1.0, False),
-    ("basic", 2, 0.3, True),
-    ("full", 2, 1.0, True),
+@pytest.mark.parametrize("kind,num_layers,forget_bias,in_function,native", [
+    ("basic", 1, 1.0, False, False),
+    ("basic", 2, 0.3, True, False),
+    ("full", 2, 1.0, True, False),
+    ("basic", 1, 1.0, False, True),   # each layer as the C++ op (tf_lstm.unroll.native)
+    ("full", 2, 0.3, True, True),
 ])
-def test_equals_autodiff_of_static_rnn(kind, num_layers, forget_bias, in_function):
+def test_equals_autodiff_of_static_rnn(kind, num_layers, forget_bias, in_function, native):
   cell = _layers(kind, num_layers, forget_bias)
   inputs = tf.random.stateless_normal([B, T, D], [5, 6])
   state = tf.nest.map_structure(
@@ -84,7 +89,8 @@ def test_equals_autodiff_of_static_rnn(kind, num_layers, forget_bias, in_functio
 
   if in_function:
     run = tf.function(run)
-  _assert_equal(run(lstm_layer.static_lstm), run(unroll.static_rnn), TOL)
+  fast = functools.partial(lstm_layer.static_lstm, native=native)
+  _assert_equal(run(fast), run(unroll.static_rnn), TOL)
 
 
 # bfloat16 keeps 8 bits of mantissa (relative step 2^-8 = 4e-3), float16 11

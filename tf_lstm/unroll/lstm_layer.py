@@ -38,6 +38,7 @@ import tensorflow as tf
 from tf_lstm.cells import basic_lstm
 from tf_lstm.cells import lstm as lstm_cells
 from tf_lstm.cells import multi_rnn
+from tf_lstm.unroll.native import lstm_layer as native_layer
 from tf_lstm.unroll.static import time_steps
 
 # The dtypes LSTMBlockCellGrad computes in, and those cast to float32 for it.
@@ -147,7 +148,7 @@ def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0):
   return list(out[:num_steps]), out[num_steps]
 
 
-def static_lstm(cell, inputs, initial_state=None, dtype=None, scope=None):
+def static_lstm(cell, inputs, initial_state=None, dtype=None, scope=None, native=False):
   """``static_rnn(cell, inputs, ...)`` computed with ``lstm_layer`` per layer.
 
   Same variables (created under the same scopes), same results up to float
@@ -160,6 +161,8 @@ def static_lstm(cell, inputs, initial_state=None, dtype=None, scope=None):
     initial_state: the cell's state structure; zeros when ``None``.
     dtype: dtype of the zero state (default: the inputs').
     scope: the variable scope, default ``"rnn"`` (as ``static_rnn``).
+    native: run each layer as one C++ op (``native.lstm_layer``, float32,
+      built on first use) instead of the composed ``lstm_layer``.
   Returns:
     ``(outputs, final_state)`` as ``static_rnn`` returns them.
   """
@@ -175,9 +178,11 @@ def static_lstm(cell, inputs, initial_state=None, dtype=None, scope=None):
       raise ValueError("static_lstm: inputs must be a list of [batch, depth] tensors or a "
                        f"[batch, time, depth] tensor with a static time, got {inputs.shape}")
     xs = tf.unstack(inputs, axis=1)
-  if xs[0].dtype not in DTYPES:
+  dtypes = native_layer.DTYPES if native else DTYPES
+  if xs[0].dtype not in dtypes:
     raise ValueError(f"static_lstm: inputs of dtype {xs[0].dtype.name}; the layer's gradient "
-                     f"runs in {', '.join(d.name for d in DTYPES)} (static_rnn takes any)")
+                     f"runs in {', '.join(d.name for d in dtypes)} (static_rnn takes any)")
+  layer_fn = native_layer.lstm_layer if native else lstm_layer
   with tf.compat.v1.variable_scope(scope or "rnn"):
     cell.build(tf.compat.dimension_value(xs[0].shape[1]))
     if initial_state is None:
@@ -189,6 +194,6 @@ def static_lstm(cell, inputs, initial_state=None, dtype=None, scope=None):
                        f"got {len(states)}")
     final = []
     for layer, (c, h) in zip(layers, states):
-      xs, c = lstm_layer(xs, c, h, layer.kernel, layer.bias, _plain_lstm(layer))
+      xs, c = layer_fn(xs, c, h, layer.kernel, layer.bias, _plain_lstm(layer))
       final.append(basic_lstm.LSTMStateTuple(c, xs[-1]))
   return xs, (tuple(final) if multi else final[0])

@@ -27,10 +27,12 @@ class SequenceClassifier(tf.Module):
   Call: ``images`` ``[batch, time, input_depth]`` float -> logits ``[batch, num_classes]``.
   The training pass (``training=True``) of a plain LSTM (``lstm_layer.lstm_layers``)
   unrolls with ``lstm_layer.static_lstm`` (same function, hand-written gradient)
-  while ``training_unroll`` is ``"hand"``; otherwise, and in inference, ``static_rnn``.
+  while ``training_unroll`` is ``"hand"``, or with its C++ op per layer while it is
+  ``"native"`` (float32); otherwise, and in inference, ``static_rnn``.
   """
 
-  training_unroll = "hand"   # or "autodiff"; the training loop may choose by timing
+  training_unroll = "hand"   # "native", "hand" or "autodiff"; the training loop may
+                             # choose by timing
 
   def __init__(self, cell, num_classes, input_depth, input_projection=None,
                pooling="last", cell_bw=None, name="classifier"):
@@ -67,9 +69,11 @@ class SequenceClassifier(tf.Module):
       steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias
                for x in tf.unstack(images, axis=1)]
     if self.cell_bw is None:
-      if (training and self.training_unroll == "hand" and images.dtype in lstm_layer.DTYPES
-          and lstm_layer.lstm_layers(self.cell) is not None):
-        outputs, _ = lstm_layer.static_lstm(self.cell, steps, dtype=images.dtype)
+      # "native" runs float32 only: other dtypes take the hand-written layer.
+      native = self.training_unroll == "native" and images.dtype == tf.float32
+      if (training and self.training_unroll in ("native", "hand")
+          and images.dtype in lstm_layer.DTYPES and lstm_layer.lstm_layers(self.cell) is not None):
+        outputs, _ = lstm_layer.static_lstm(self.cell, steps, dtype=images.dtype, native=native)
       else:
         outputs, _ = unroll.static_rnn(self.cell, steps, dtype=images.dtype)
     else:

@@ -1,10 +1,12 @@
 """Start-up timing of a model's training unrolls (as cuDNN's autotuner times kernels).
 
 Which unroll of a plain LSTM trains fastest depends on the CPU (its cores,
-vector units, memory): ``"hand"`` (``tf_lstm.unroll.lstm_layer``, the
-hand-written gradient) or ``"autodiff"`` (``static_rnn`` differentiated by
-TensorFlow).  Both compute the same function and gradients
-(tests/test_lstm_layer.py), so the choice changes speed only.
+vector units, memory): ``"native"`` (the layer as one C++ op per layer,
+``tf_lstm.unroll.native``, float32, where it builds), ``"hand"``
+(``tf_lstm.unroll.lstm_layer``, the hand-written gradient) or ``"autodiff"``
+(``static_rnn`` differentiated by TensorFlow).  All compute the same function
+and gradients (tests/test_lstm_layer.py, tests/test_native_lstm.py), so the
+choice changes speed only.
 """
 
 import statistics
@@ -14,8 +16,9 @@ import tensorflow as tf
 
 from tf_lstm.app import precision
 from tf_lstm.unroll import lstm_layer
+from tf_lstm.unroll.native import lstm_layer as native_layer
 
-CANDIDATES = ("hand", "autodiff")
+CANDIDATES = ("native", "hand", "autodiff")
 # Below this many steps the timing (two traces, ~2-5 s) costs more than a few
 # percent of the run can win: the run keeps the model's default.
 MIN_STEPS = 500
@@ -27,8 +30,19 @@ def tunable(model):
           and lstm_layer.lstm_layers(model.cell) is not None)
 
 
+def candidates(compute_dtype="float32", log=print):
+  """The unrolls that can run here in ``compute_dtype`` (logs why "native" cannot)."""
+  if compute_dtype != "float32":
+    return CANDIDATES[1:]
+  why = native_layer.unavailable()
+  if why:
+    log(f"training unroll: the native LSTM op cannot run here ({why})")
+    return CANDIDATES[1:]
+  return CANDIDATES
+
+
 def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", steps=4,
-                 rounds=3):
+                 rounds=3, names=CANDIDATES):
   """``{candidate: median ms}`` of a forward and backward pass (no update) per candidate.
 
   Each candidate's gradient function is traced and run once, then the timed
@@ -40,7 +54,7 @@ def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", ste
   original = model.training_unroll
   functions = {}
   try:
-    for candidate in CANDIDATES:
+    for candidate in names:
       model.training_unroll = candidate
 
       @tf.function
@@ -54,9 +68,9 @@ def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", ste
       functions[candidate] = grads
   finally:
     model.training_unroll = original
-  times = {c: [] for c in CANDIDATES}
+  times = {c: [] for c in names}
   for r in range(rounds):
-    for candidate in (CANDIDATES if r % 2 == 0 else CANDIDATES[::-1]):
+    for candidate in (names if r % 2 == 0 else names[::-1]):
       t0 = time.perf_counter()
       for _ in range(steps):
         out = functions[candidate](inputs, labels)
@@ -67,10 +81,11 @@ def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", ste
 
 def choose_unroll(model, loss_terms, inputs, labels, compute_dtype="float32", log=print):
   """Sets ``model.training_unroll`` to the fastest candidate; logs and returns it."""
-  ms = time_unrolls(model, loss_terms, inputs, labels, compute_dtype)
+  ms = time_unrolls(model, loss_terms, inputs, labels, compute_dtype,
+                    names=candidates(compute_dtype, log))
   best = min(ms, key=ms.get)
   model.training_unroll = best
   others = ", ".join(f"{c} {m:.1f} ms" for c, m in ms.items() if c != best)
   log(f"training unroll: {best} ({ms[best]:.1f} ms per forward+backward pass; {others}), "
-      "chosen by timing both at start-up")
+      f"chosen by timing {', '.join(ms)} at start-up")
   return best

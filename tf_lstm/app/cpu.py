@@ -1,41 +1,23 @@
-"""What this CPU can do, from ``/proc/cpuinfo`` (Linux; elsewhere nothing is known),
-and what the environment lets the math libraries use of it.
+"""What this CPU can do (``tf_lstm.cpu_info``) and what the environment lets the math
+libraries use of it.
 
 No TensorFlow import: ``bin/benchmark``'s driver records the flags too.
 """
 
 import os
 
+from tf_lstm.cpu_info import ONEDNN_LIMITS
+from tf_lstm.cpu_info import cpu_info
+
 # The flags that decide the training step's speed (docs/benchmarks.md).
 SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
 NATIVE_BFLOAT16 = ("avx512_bf16", "amx_bf16")
 # Environment variables that cap the instruction set the math libraries use:
-# oneDNN (TensorFlow's and PyTorch's), MKL (PyTorch's BLAS), PyTorch's own kernels.
-# Set, they make a CPU run as an older one would (e.g. AVX2 kernels on an AVX-512 CPU).
-ONEDNN_LIMITS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
+# oneDNN's (tf_lstm.cpu_info), MKL's (PyTorch's BLAS), PyTorch's own kernels'.
 ISA_LIMITS = ONEDNN_LIMITS + ("MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY")
 # oneDNN caps without bfloat16 products: TensorFlow still hands bfloat16 products to
 # oneDNN on a CPU that has AVX-512, and oneDNN, capped, aborts the process.
 ONEDNN_CAPS_WITHOUT_BFLOAT16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI")
-
-
-def cpu_info(path="/proc/cpuinfo"):
-  """``{"model": str, "flags": set}`` of the first processor listed (empty if unreadable)."""
-  model, flags = "", set()
-  try:
-    with open(path) as f:
-      for line in f:
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key == "model name" and not model:
-          model = value.strip()
-        elif key == "flags" and not flags:
-          flags = set(value.split())
-        if model and flags:
-          break
-  except OSError:
-    pass
-  return {"model": model, "flags": flags}
 
 
 def speed_flags(flags=None):

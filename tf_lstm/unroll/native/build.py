@@ -4,8 +4,8 @@ A library is built once per (source, TensorFlow version, compiler, vector
 instructions) and cached as ``<cache>/<name>-<key>.so``; ``<cache>`` is
 ``$TF_LSTM_CACHE_DIR``, else ``$XDG_CACHE_HOME/tf_lstm``, else
 ``~/.cache/tf_lstm``.  The vector instructions are the CPU's (AVX-512, AVX2+FMA
-or the baseline), capped by ``ONEDNN_MAX_CPU_ISA`` as TensorFlow's own oneDNN
-kernels are.  ``$CXX`` names the compiler (default ``g++``).
+or the baseline), capped by ``ONEDNN_MAX_CPU_ISA`` (or ``DNNL_MAX_CPU_ISA``) as
+TensorFlow's own oneDNN kernels are.  ``$CXX`` names the compiler (default ``g++``).
 Set ``TF_LSTM_NATIVE_OPS=0`` to never build or load them.
 """
 
@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 
 import tensorflow as tf
+
+from tf_lstm import cpu_info
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _AVX512 = ("avx512f", "avx512bw", "avx512dq", "avx512vl")
@@ -40,26 +42,16 @@ def cache_dir():
   return os.path.join(base, "tf_lstm")
 
 
-def cpu_flags(cpuinfo="/proc/cpuinfo"):
-  """The CPU's feature flags (empty where /proc/cpuinfo does not exist)."""
-  try:
-    with open(cpuinfo, encoding="utf-8") as f:
-      for line in f:
-        if line.startswith("flags"):
-          return set(line.split(":", 1)[1].split())
-  except OSError:
-    pass
-  return set()
-
-
 def vector_level(flags=None, max_isa=None):
   """``(name, compiler flags)`` of the widest vector level the CPU has.
 
-  ``max_isa`` (default ``$ONEDNN_MAX_CPU_ISA``) caps it: ``AVX2...`` allows
-  up to AVX2, ``SSE...``/``DEFAULT`` only the baseline.
+  ``max_isa`` (default: the oneDNN cap in the environment) caps it: ``AVX2...``
+  allows up to AVX2, ``SSE...``/``AVX`` only the baseline.
   """
-  flags = cpu_flags() if flags is None else flags
-  cap = (os.environ.get("ONEDNN_MAX_CPU_ISA", "") if max_isa is None else max_isa).upper()
+  flags = cpu_info.cpu_info()["flags"] if flags is None else flags
+  if max_isa is None:
+    max_isa = next((os.environ[k] for k in cpu_info.ONEDNN_LIMITS if os.environ.get(k)), "")
+  cap = max_isa.strip().upper()
   if cap.startswith("AVX2"):
     levels = _ISA_FLAGS[1:]
   elif cap.startswith(("SSE", "AVX")) and not cap.startswith(("AVX512", "AVX10")):

@@ -17,6 +17,8 @@
 //   [dx_t, dh_{t-1}] = dg W^T;  dW += [x_t, h_{t-1}]^T dg;  db += sum_rows dg
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <vector>
 
 #include "Eigen/Core"
@@ -57,23 +59,38 @@ MatrixMap Rows(Tensor* t, int row, int rows, int cols) {
   return MatrixMap(t->flat<float>().data() + static_cast<int64_t>(row) * cols, rows, cols);
 }
 
-// Runs work(first_row, num_rows, block) for blocks of [0, batch) on the
-// intra-op threads (the calling thread takes block 0); returns the block count.
+// One block of rows per intra-op thread, each of kMinRowsPerBlock rows or more.
+int NumBlocks(OpKernelContext* ctx, int batch) {
+  const int threads = ctx->device()->tensorflow_cpu_worker_threads()->workers->NumThreads();
+  return std::max(1, std::min(threads, batch / kMinRowsPerBlock));
+}
+
+// Runs work(first_row, num_rows, block) for `blocks` blocks of [0, batch) on the
+// intra-op threads.  The calling thread takes blocks too, and waits only for
+// blocks another thread has begun: a pool thread still busy elsewhere (or none
+// at all) never holds the op up.
 template <typename Work>
-int RunRowBlocks(OpKernelContext* ctx, int batch, const Work& work) {
+void RunRowBlocks(OpKernelContext* ctx, int batch, int blocks, const Work& work) {
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads()->workers;
-  const int blocks = std::max(1, std::min(workers->NumThreads(), batch / kMinRowsPerBlock));
-  auto block_rows = [&](int k) { return static_cast<int>(static_cast<int64_t>(batch) * k / blocks); };
-  ::tensorflow::BlockingCounter pending(blocks - 1);
-  for (int k = 1; k < blocks; ++k) {
-    workers->Schedule([&, k] {
-      work(block_rows(k), block_rows(k + 1) - block_rows(k), k);
-      pending.DecrementCount();
-    });
-  }
-  work(0, block_rows(1), 0);
-  pending.Wait();
-  return blocks;
+  struct Shared {
+    std::atomic<int> next{0};
+    explicit Shared(int blocks) : done(blocks) {}
+    ::tensorflow::BlockingCounter done;
+  };
+  // Shared with the scheduled tasks, which may start after this op has returned
+  // (then they find no block left and touch nothing else).
+  auto shared = std::make_shared<Shared>(blocks);
+  auto take_blocks = [shared, blocks, batch, &work] {
+    for (int k; (k = shared->next.fetch_add(1)) < blocks;) {
+      const int row = static_cast<int>(static_cast<int64_t>(batch) * k / blocks);
+      const int end = static_cast<int>(static_cast<int64_t>(batch) * (k + 1) / blocks);
+      work(row, end - row, k);
+      shared->done.DecrementCount();
+    }
+  };
+  for (int k = 1; k < blocks; ++k) workers->Schedule(take_blocks);
+  take_blocks();
+  shared->done.Wait();
 }
 
 // Checks the shapes shared by both ops; sets batch, depth, units.
@@ -136,7 +153,7 @@ class LstmLayerOp : public OpKernel {
     Eigen::Map<const Eigen::RowVectorXf> b(bias.flat<float>().data(), 4 * n);
     const float forget_bias = forget_bias_;
 
-    RunRowBlocks(ctx, batch, [&](int row, int rows, int) {
+    RunRowBlocks(ctx, batch, NumBlocks(ctx, batch), [&](int row, int rows, int) {
       Matrix xh(rows, width), a(rows, 4 * n);
       Array c = Rows(c0, row, rows, n).array();
       xh.rightCols(n) = Rows(h0, row, rows, n);
@@ -211,11 +228,11 @@ class LstmLayerGradOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output("dkernel", kernel.shape(), &dkernel));
     OP_REQUIRES_OK(ctx, ctx->allocate_output("dbias", TensorShape({4 * n}), &dbias));
     ConstMatrixMap w(kernel.flat<float>().data(), width, 4 * n);
-    const int max_blocks = std::max(1, batch / kMinRowsPerBlock) + 1;
-    std::vector<Matrix> dw(max_blocks);
-    std::vector<Eigen::RowVectorXf> db(max_blocks);
+    const int blocks = NumBlocks(ctx, batch);
+    std::vector<Matrix> dw(blocks);   // per block, summed at the end
+    std::vector<Eigen::RowVectorXf> db(blocks);
 
-    const int blocks = RunRowBlocks(ctx, batch, [&](int row, int rows, int k) {
+    RunRowBlocks(ctx, batch, blocks, [&](int row, int rows, int k) {
       Matrix xh(rows, width), dg(rows, 4 * n), dxh(rows, width);
       Array dc = dc_in.NumElements() ? Array(Rows(dc_in, row, rows, n).array())
                                      : Array::Zero(rows, n);

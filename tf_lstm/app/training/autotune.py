@@ -42,12 +42,15 @@ def candidates(compute_dtype="float32", log=print):
 
 
 def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", steps=4,
-                 rounds=3, names=CANDIDATES):
+                 rounds=(3, 9), budget_s=2.0, names=CANDIDATES):
   """``{candidate: median ms}`` of a forward and backward pass (no update) per candidate.
 
   Each candidate's gradient function is traced and run once, then the timed
-  runs of ``steps`` passes alternate between candidates (``rounds`` each), so
-  a load change hits both.  The model's variables are not changed.
+  runs of ``steps`` passes alternate between candidates, for ``rounds[0]``
+  rounds and then more, up to ``rounds[1]``, while the timing has taken less
+  than ``budget_s`` seconds (small models get more rounds: their candidates
+  differ by less than the machine's noise), so a load change hits all of them.
+  The model's variables are not changed.
   """
   variables = model.trainable_variables
   forward = precision.forward_in(compute_dtype, lambda x: model(x, training=True), model)
@@ -69,7 +72,10 @@ def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", ste
   finally:
     model.training_unroll = original
   times = {c: [] for c in names}
-  for r in range(rounds):
+  start = time.perf_counter()
+  for r in range(rounds[1]):
+    if r >= rounds[0] and time.perf_counter() - start > budget_s:
+      break
     for candidate in (names if r % 2 == 0 else names[::-1]):
       t0 = time.perf_counter()
       for _ in range(steps):

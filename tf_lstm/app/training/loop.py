@@ -73,6 +73,11 @@ def make_train_step(model, optimizer, *, clip_norm=0.0, strategy=None, loss_term
     grads = tape.gradient(loss, variables)
     if clip_norm:
       grads, _ = tf.clip_by_global_norm(grads, clip_norm)
+    else:
+      # Updates wait for every gradient (as the clip's global norm makes them): the small
+      # variables' updates would otherwise run beside the LSTM's gradient op and take
+      # the cores its row blocks use (docs/benchmarks.md, the native layer op).
+      grads = tf.tuple(grads)
     optimizer.apply_gradients(zip(grads, variables))
     for module in constrained:   # after the update: automatic control dependencies
       module.apply_constraints()

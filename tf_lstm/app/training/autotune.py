@@ -19,7 +19,7 @@ from tf_lstm.unroll import lstm_layer
 from tf_lstm.unroll.native import lstm_layer as native_layer
 
 CANDIDATES = ("native", "hand", "autodiff")
-# Below this many steps the timing (two traces, ~2-5 s) costs more than a few
+# Below this many steps the timing (three traces, ~3-7 s) costs more than a few
 # percent of the run can win: the run keeps the model's default.
 MIN_STEPS = 500
 

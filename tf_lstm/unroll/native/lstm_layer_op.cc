@@ -164,14 +164,16 @@ class LstmLayerOp : public OpKernel {
         // acts_t: [i, j, f, o, tanh(c_t)] for the gradient.
         MatrixMap act(acts->flat<float>().data() + (static_cast<int64_t>(t) * batch + row) * 5 * n,
                       rows, 5 * n);
-        act.leftCols(n) = a.leftCols(n).array().logistic().matrix();
-        act.middleCols(n, n) = a.middleCols(n, n).array().tanh().matrix();
-        act.middleCols(2 * n, n) = (a.middleCols(2 * n, n).array() + forget_bias).logistic().matrix();
-        act.middleCols(3 * n, n) = a.middleCols(3 * n, n).array().logistic().matrix();
-        c = act.middleCols(2 * n, n).array() * c + act.leftCols(n).array() * act.middleCols(n, n).array();
-        act.rightCols(n) = c.tanh().matrix();
+        auto i = act.leftCols(n), j = act.middleCols(n, n), f = act.middleCols(2 * n, n),
+             o = act.middleCols(3 * n, n), tc = act.rightCols(n);
+        i = a.leftCols(n).array().logistic().matrix();
+        j = a.middleCols(n, n).array().tanh().matrix();
+        f = (a.middleCols(2 * n, n).array() + forget_bias).logistic().matrix();
+        o = a.middleCols(3 * n, n).array().logistic().matrix();
+        c = f.array() * c + i.array() * j.array();
+        tc = c.tanh().matrix();
         MatrixMap h_t = Rows(hs[t], row, rows, n);
-        h_t = (act.middleCols(3 * n, n).array() * act.rightCols(n).array()).matrix();
+        h_t = (o.array() * tc.array()).matrix();
         Rows(cs, t * batch + row, rows, n) = c.matrix();
         xh.rightCols(n) = h_t;
       }
@@ -208,7 +210,8 @@ class LstmLayerGradOp : public OpKernel {
                                 acts.shape().DebugString(), " and ", cs.shape().DebugString()));
     // An empty upstream gradient stands for zeros (an output nothing used).
     for (int t = 0; t < steps; ++t) {
-      OP_REQUIRES(ctx, h[t].shape() == state && (dh[t].shape() == state || dh[t].NumElements() == 0),
+      OP_REQUIRES(ctx,
+                  h[t].shape() == state && (dh[t].shape() == state || dh[t].NumElements() == 0),
                   InvalidArgument("h[", t, "] and dh[", t, "] must be ", state.DebugString(),
                                   " (dh may be empty), got ", h[t].shape().DebugString(), " and ",
                                   dh[t].shape().DebugString()));
@@ -240,8 +243,9 @@ class LstmLayerGradOp : public OpKernel {
       dw[k] = Matrix::Zero(width, 4 * n);
       db[k] = Eigen::RowVectorXf::Zero(4 * n);
       for (int t = steps - 1; t >= 0; --t) {
-        ConstMatrixMap act(acts.flat<float>().data() + (static_cast<int64_t>(t) * batch + row) * 5 * n,
-                           rows, 5 * n);
+        ConstMatrixMap act(
+            acts.flat<float>().data() + (static_cast<int64_t>(t) * batch + row) * 5 * n, rows,
+            5 * n);
         auto i = act.leftCols(n).array(), j = act.middleCols(n, n).array(),
              f = act.middleCols(2 * n, n).array(), o = act.middleCols(3 * n, n).array(),
              tc = act.rightCols(n).array();

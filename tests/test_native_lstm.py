@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_lstm import cells
 from tf_lstm.unroll import lstm_layer
 from tf_lstm.unroll.native import build
 from tf_lstm.unroll.native import lstm_layer as native_layer
@@ -117,12 +118,7 @@ def test_bad_shapes_are_refused_with_what_was_expected():
   with pytest.raises(tf.errors.InvalidArgumentError, match=r"c0 and h0 must both be \[batch, 5\]"):
     op(case["xs"], case["c0"], tf.zeros([4, 6]), case["kernel"], case["bias"])
   with pytest.raises(ValueError, match="dtype float16.*runs in float32"):
-    lstm_layer.static_lstm(_basic_cell(5), tf.zeros([4, 2, 3], tf.float16), native=True)
-
-
-def _basic_cell(units):
-  from tf_lstm import cells   # pylint: disable=import-outside-toplevel
-  return cells.BasicLSTMCell(units)
+    lstm_layer.static_lstm(cells.BasicLSTMCell(5), tf.zeros([4, 2, 3], tf.float16), native=True)
 
 
 def test_vector_level_follows_the_cpu_and_the_onednn_cap():

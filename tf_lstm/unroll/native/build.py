@@ -78,17 +78,24 @@ def _command(cxx, source, output, isa_flags):
           + tf.sysconfig.get_link_flags())
 
 
-def library_path(name):
-  """The cached library's path for ``<name>.cc`` on this machine (built or not)."""
+def _plan(name):
+  """``(path, command)``: the cached library of ``<name>.cc`` on this machine (built or
+  not) and ``command(output)``, the compiler's argument list that builds it."""
   source = os.path.join(_HERE, name + ".cc")
   cxx = _compiler()
   level, isa_flags = vector_level()
+  command = lambda output: _command(cxx, source, output, isa_flags)
   key = hashlib.sha256()
   with open(source, "rb") as f:
     key.update(f.read())
-  for part in [tf.__version__, cxx, level] + _command(cxx, source, "", isa_flags):
+  for part in [tf.__version__, cxx, level] + command(""):
     key.update(part.encode() + b"\0")
-  return os.path.join(cache_dir(), f"{name}-{level}-{key.hexdigest()[:16]}.so")
+  return os.path.join(cache_dir(), f"{name}-{level}-{key.hexdigest()[:16]}.so"), command
+
+
+def library_path(name):
+  """The cached library's path for ``<name>.cc`` on this machine (built or not)."""
+  return _plan(name)[0]
 
 
 def load_library(name):
@@ -101,9 +108,9 @@ def load_library(name):
     return _loaded[name]
   if os.environ.get("TF_LSTM_NATIVE_OPS", "1") == "0":
     raise NativeOpsUnavailable("disabled by TF_LSTM_NATIVE_OPS=0")
-  path = library_path(name)
+  path, command = _plan(name)
   if not os.path.exists(path):
-    _build(name, path)
+    _build(name, path, command)
   try:
     library = tf.load_op_library(path)
   except (tf.errors.NotFoundError, OSError) as e:
@@ -112,8 +119,9 @@ def load_library(name):
   return library
 
 
-def _build(name, path):
-  """Compiles ``<name>.cc`` into ``path`` (written whole or not at all)."""
+def _build(name, path, command):
+  """Compiles ``<name>.cc`` into ``path`` with ``command(output)`` (written whole or not
+  at all)."""
   directory = os.path.dirname(path)
   try:
     os.makedirs(directory, exist_ok=True)
@@ -122,7 +130,7 @@ def _build(name, path):
   except OSError as e:
     raise NativeOpsUnavailable(f"cannot write to the cache directory {directory}: {e} "
                                "(set TF_LSTM_CACHE_DIR)") from e
-  command = _command(_compiler(), os.path.join(_HERE, name + ".cc"), tmp, vector_level()[1])
+  command = command(tmp)
   try:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -41,17 +41,8 @@ def unavailable():
 
 @tf.autograph.experimental.do_not_convert   # building runs Python, not graph code
 def lstm_layer(inputs, c0, h0, kernel, bias, forget_bias=1.0):
-  """One plain tanh LSTM layer over time as one op (see ``lstm_layer.lstm_layer``).
-
-  Args:
-    inputs: a length-T list of ``[B, D]`` float32 tensors.
-    c0, h0: ``[B, N]``.
-    kernel: ``[D + N, 4N]`` (input rows first, gate order i, j, f, o).
-    bias: ``[4N]``.
-    forget_bias: added to the forget gate's pre-activation.
-  Returns:
-    ``(outputs, c_T)``: a length-T list of ``h_t`` ``[B, N]``, and ``[B, N]``.
-  """
+  """``tf_lstm.unroll.lstm_layer.lstm_layer`` as one op: same arguments (float32
+  tensors) and results, ``(outputs, c_T)``."""
   out = library().tf_lstm_layer(list(inputs), c0, h0, kernel, bias,
                                 forget_bias=float(forget_bias))
   return list(out.h), out.c

@@ -15,6 +15,7 @@
 //   dc = dc_{t+1} f_{t+1} + dh o (1 - tanh(c_t)^2)
 //   dg = [dc j i(1-i), dc i (1-j^2), dc c_{t-1} f(1-f), dh tanh(c_t) o(1-o)]
 //   [dx_t, dh_{t-1}] = dg W^T;  dW += [x_t, h_{t-1}]^T dg;  db += sum_rows dg
+// (dx_t only where an op reads it: zeros otherwise).
 
 #include <algorithm>
 #include <atomic>
@@ -231,15 +232,21 @@ class LstmLayerGradOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output("dkernel", kernel.shape(), &dkernel));
     OP_REQUIRES_OK(ctx, ctx->allocate_output("dbias", TensorShape({4 * n}), &dbias));
     ConstMatrixMap w(kernel.flat<float>().data(), width, 4 * n);
+    // W^T split by the rows of [x, h], copied row-major once: the per-step
+    // products then read them with unit stride (w.transpose() does not).
+    const Matrix wh_t = w.bottomRows(n).transpose(), wx_t = w.topRows(depth).transpose();
+    // dx costs a product per step; skipped where nothing reads it (the first
+    // layer of a model whose inputs are data).
+    bool need_dx = false;
+    for (int t = 0; t < steps; ++t) need_dx = need_dx || ctx->output_required(t);
     const int blocks = NumBlocks(ctx, batch);
     std::vector<Matrix> dw(blocks);   // per block, summed at the end
     std::vector<Eigen::RowVectorXf> db(blocks);
 
     RunRowBlocks(ctx, batch, blocks, [&](int row, int rows, int k) {
-      Matrix xh(rows, width), dg(rows, 4 * n), dxh(rows, width);
+      Matrix xh(rows, width), dg(rows, 4 * n), dh_rec = Matrix::Zero(rows, n);
       Array dc = dc_in.NumElements() ? Array(Rows(dc_in, row, rows, n).array())
                                      : Array::Zero(rows, n);
-      Array dh_rec = Array::Zero(rows, n);
       dw[k] = Matrix::Zero(width, 4 * n);
       db[k] = Eigen::RowVectorXf::Zero(4 * n);
       for (int t = steps - 1; t >= 0; --t) {
@@ -249,7 +256,7 @@ class LstmLayerGradOp : public OpKernel {
         auto i = act.leftCols(n).array(), j = act.middleCols(n, n).array(),
              f = act.middleCols(2 * n, n).array(), o = act.middleCols(3 * n, n).array(),
              tc = act.rightCols(n).array();
-        Array d_h = dh_rec;
+        Array d_h = dh_rec.array();
         if (dh[t].NumElements()) d_h += Rows(dh[t], row, rows, n).array();
         const ConstMatrixMap c_prev = t ? Rows(cs, (t - 1) * batch + row, rows, n)
                                         : Rows(c0, row, rows, n);
@@ -259,16 +266,20 @@ class LstmLayerGradOp : public OpKernel {
         dg.middleCols(2 * n, n) = (dc * c_prev.array() * f * (1.0f - f)).matrix();
         dg.rightCols(n) = (d_h * tc * o * (1.0f - o)).matrix();
         dc *= f;
-        dxh.noalias() = dg * w.transpose();
-        Rows(dxs[t], row, rows, depth) = dxh.leftCols(depth);
-        dh_rec = dxh.rightCols(n).array();
+        dh_rec.noalias() = dg * wh_t;
+        MatrixMap dx_t = Rows(dxs[t], row, rows, depth);
+        if (need_dx) {
+          dx_t.noalias() = dg * wx_t;
+        } else {
+          dx_t.setZero();
+        }
         xh.leftCols(depth) = Rows(x[t], row, rows, depth);
         xh.rightCols(n) = t ? Rows(h[t - 1], row, rows, n) : Rows(h0, row, rows, n);
         dw[k].noalias() += xh.transpose() * dg;
         db[k] += dg.colwise().sum();
       }
       Rows(dc0, row, rows, n) = dc.matrix();
-      Rows(dh0, row, rows, n) = dh_rec.matrix();
+      Rows(dh0, row, rows, n) = dh_rec;
     });
     MatrixMap dw_out(dkernel->flat<float>().data(), width, 4 * n);
     Eigen::Map<Eigen::RowVectorXf> db_out(dbias->flat<float>().data(), 4 * n);

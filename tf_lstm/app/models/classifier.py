@@ -6,6 +6,7 @@ import tensorflow as tf
 from tf_lstm import unroll
 from tf_lstm.cells import base
 from tf_lstm.unroll import lstm_layer
+from tf_lstm.unroll.native import lstm_layer as native_layer
 
 
 class SequenceClassifier(tf.Module):
@@ -69,8 +70,8 @@ class SequenceClassifier(tf.Module):
       steps = [tf.matmul(x, self.projection_kernel) + self.projection_bias
                for x in tf.unstack(images, axis=1)]
     if self.cell_bw is None:
-      # "native" runs float32 only: other dtypes take the hand-written layer.
-      native = self.training_unroll == "native" and images.dtype == tf.float32
+      # "native" runs in its op's dtypes only: others take the hand-written layer.
+      native = self.training_unroll == "native" and images.dtype in native_layer.DTYPES
       if (training and self.training_unroll in ("native", "hand")
           and images.dtype in lstm_layer.DTYPES and lstm_layer.lstm_layers(self.cell) is not None):
         outputs, _ = lstm_layer.static_lstm(self.cell, steps, dtype=images.dtype, native=native)

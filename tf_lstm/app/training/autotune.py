@@ -32,7 +32,7 @@ def tunable(model):
 
 def candidates(compute_dtype="float32", log=print):
   """The unrolls that can run here in ``compute_dtype`` (logs why "native" cannot)."""
-  if compute_dtype != "float32":
+  if tf.as_dtype(compute_dtype) not in native_layer.DTYPES:
     return CANDIDATES[1:]
   why = native_layer.unavailable()
   if why:

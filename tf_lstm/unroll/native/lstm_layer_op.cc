@@ -140,10 +140,10 @@ class Helpers {
 // blocks another thread has begun: a pool thread still busy elsewhere (or none
 // at all) never holds the op up.  Helpers kept awake by the previous call take
 // blocks first; tasks scheduled now take what they leave.
-template <typename Work>
-void RunRowBlocks(OpKernelContext* ctx, int batch, int blocks, const Work& work) {
+void RunRowBlocks(OpKernelContext* ctx, int batch, int blocks,
+                  std::function<void(int, int, int)> work) {
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads()->workers;
-  auto job = std::make_shared<RowBlocks>(batch, blocks, work);
+  auto job = std::make_shared<RowBlocks>(batch, blocks, std::move(work));
   Helpers& helpers = Helpers::Get();
   if (blocks > 1) helpers.Publish(job);
   for (int k = 1; k < blocks; ++k) workers->Schedule([job] { job->Take(); });
@@ -290,13 +290,14 @@ class LstmLayerGradOp : public OpKernel {
     OP_REQUIRES_OK(ctx, ctx->allocate_output("dkernel", kernel.shape(), &dkernel));
     OP_REQUIRES_OK(ctx, ctx->allocate_output("dbias", TensorShape({4 * n}), &dbias));
     ConstMatrixMap w(kernel.flat<float>().data(), width, 4 * n);
-    // W^T split by the rows of [x, h], copied row-major once: the per-step
-    // products then read them with unit stride (w.transpose() does not).
-    const Matrix wh_t = w.bottomRows(n).transpose(), wx_t = w.topRows(depth).transpose();
     // dx costs a product per step; skipped where nothing reads it (the first
     // layer of a model whose inputs are data).
     bool need_dx = false;
     for (int t = 0; t < steps; ++t) need_dx = need_dx || ctx->output_required(t);
+    // W^T split by the rows of [x, h], copied row-major once: the per-step
+    // products then read them with unit stride (w.transpose() does not).
+    const Matrix wh_t = w.bottomRows(n).transpose();
+    const Matrix wx_t = need_dx ? Matrix(w.topRows(depth).transpose()) : Matrix();
     const int blocks = NumBlocks(ctx, batch);
     std::vector<Matrix> dw(blocks);   // per block, summed at the end
     std::vector<Eigen::RowVectorXf> db(blocks);

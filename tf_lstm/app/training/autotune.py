@@ -42,7 +42,7 @@ def candidates(compute_dtype="float32", log=print):
 
 
 def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", steps=4,
-                 rounds=(3, 9), budget_s=2.0, names=CANDIDATES):
+                 rounds=(5, 9), budget_s=2.0, names=CANDIDATES):
   """``{candidate: median ms}`` of a forward and backward pass (no update) per candidate.
 
   Each candidate's gradient function is traced and run once, then the timed
@@ -50,6 +50,8 @@ def time_unrolls(model, loss_terms, inputs, labels, compute_dtype="float32", ste
   rounds and then more, up to ``rounds[1]``, while the timing has taken less
   than ``budget_s`` seconds (small models get more rounds: their candidates
   differ by less than the machine's noise), so a load change hits all of them.
+  Five rounds at least: replaying measured 2 x 256 timings, three rounds'
+  medians picked a candidate over 5% slower in 13 of 56 windows, five in 6 of 40.
   The model's variables are not changed.
   """
   variables = model.trainable_variables

@@ -750,11 +750,11 @@ def test_variational_masks_one_per_run_in_tf_function_and_while_loop():
 
 
 def test_variational_masks_eagerly_last_until_the_next_zero_state():
-  units = 64
+  units = 64   # inputs too: over 5 inputs, a mask dropping all (chance 1/32) zeroes every output
   cell = tf_lstm.DropoutWrapper(tf_lstm.BasicRNNCell(units), input_keep_prob=0.5,
                                 output_keep_prob=0.5, variational_recurrent=True,
-                                input_size=D, dtype=tf.float32)
-  x = tf.constant(np.random.RandomState(10).normal(size=(B, 4, D)).astype(np.float32))
+                                input_size=units, dtype=tf.float32)
+  x = tf.constant(np.random.RandomState(10).normal(size=(B, 4, units)).astype(np.float32))
   first = _dropped_units(tf.stack(tf_lstm.static_rnn(cell, x)[0], 1))
   second = _dropped_units(tf.stack(tf_lstm.static_rnn(cell, x)[0], 1))
   assert (first == first[0]).all() and (second == second[0]).all()

@@ -130,12 +130,12 @@ def _build(name, path, command):
   except OSError as e:
     raise NativeOpsUnavailable(f"cannot write to the cache directory {directory}: {e} "
                                "(set TF_LSTM_CACHE_DIR)") from e
-  command = command(tmp)
+  args = command(tmp)
   try:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
     if done.returncode != 0:
       errors = [l for l in done.stderr.splitlines() if "error" in l][:5]
-      raise NativeOpsUnavailable(f"building {name}.cc failed ({' '.join(command[:1])} "
+      raise NativeOpsUnavailable(f"building {name}.cc failed ({args[0]} "
                                  f"exit {done.returncode}): " + " | ".join(errors))
     # Concurrent builders (test workers) each rename a complete file.
     os.replace(tmp, path)
